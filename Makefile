@@ -1,0 +1,42 @@
+# One command per developer task; CI runs `make test` (see .ci/run).
+# Everything installs itself: a bootstrap venv brings uv, uv brings the locked workspace.
+PYTHON ?= python3
+TOOLS  := .tools
+UV     := $(TOOLS)/bin/uv
+VENV   := .venv
+export UV_PYTHON_PREFERENCE := only-system
+export UV_PYTHON_DOWNLOADS := never
+export UV_PROJECT_ENVIRONMENT := $(VENV)
+
+.PHONY: run test lint format bench install clean
+
+run: install ## Start everything on embedded defaults, with the demo feed and the dashboard
+	$(VENV)/bin/vigie run
+
+test: install lint ## The whole suite (lint, unit, integration, end-to-end, browser)
+	$(VENV)/bin/pytest
+
+lint: install ## ruff (lint + format check) and mypy --strict
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy
+
+format: install
+	$(VENV)/bin/ruff check --fix .
+	$(VENV)/bin/ruff format .
+
+bench: install ## Benchmarks: print figures next to a baseline measured in the same run
+	$(VENV)/bin/python -m bench
+
+install: $(VENV)/.synced
+
+$(UV):
+	$(PYTHON) -m venv $(TOOLS)
+	$(TOOLS)/bin/pip install --quiet --disable-pip-version-check "uv==0.13.9"
+
+$(VENV)/.synced: $(UV) uv.lock pyproject.toml shared/pyproject.toml cli/pyproject.toml services/*/pyproject.toml
+	$(UV) sync --frozen --all-packages
+	@touch $@
+
+clean:
+	rm -rf $(VENV) $(TOOLS) .vigie .pytest_cache .mypy_cache .ruff_cache

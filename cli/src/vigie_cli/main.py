@@ -1,0 +1,81 @@
+"""The `vigie` command: sub-commands, and the rule that errors are one line, never a traceback."""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+from collections.abc import Coroutine
+from pathlib import Path
+from typing import Annotated, Any, TypeVar
+
+import typer
+from pydantic import ValidationError
+
+from vigie_cli.console import err_console
+from vigie_cli.errors import CliError
+
+T = TypeVar("T")
+
+app = typer.Typer(
+    name="vigie",
+    help="Vigie: observatoire des faits d'incivilité for social-housing landlords.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+territories_app = typer.Typer(
+    help="The territory reference (QPVs, communes, départements, régions)."
+)
+app.add_typer(territories_app, name="territories")
+
+
+def _run(coroutine: Coroutine[Any, Any, T]) -> T:
+    try:
+        return asyncio.run(coroutine)
+    except CliError as exc:
+        err_console.print(f"[red]error:[/red] {exc}")
+        raise typer.Exit(2) from None
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        err_console.print(f"[red]error:[/red] invalid setting {first['loc']}: {first['msg']}")
+        raise typer.Exit(2) from None
+    except KeyboardInterrupt:
+        raise typer.Exit(130) from None
+
+
+@app.command()
+def run() -> None:
+    """Start everything: broker, database, the four services, the demo feed."""
+    from vigie_cli.commands.run import RunSettings, run
+
+    async def main() -> None:
+        await run(RunSettings())
+
+    _run(main())
+
+
+@app.command()
+def migrate() -> None:
+    """Apply database migrations (safe to run twice)."""
+    from vigie_cli.commands.migrate import migrate as do_migrate
+
+    _run(do_migrate())
+
+
+@territories_app.command("import")
+def territories_import(
+    file: Annotated[Path, typer.Argument(help="A CSV shaped like the reference qpv_2024.csv")],
+) -> None:
+    """Load or update territories from a CSV, with a progress bar."""
+    from vigie_cli.commands.territories import import_territories
+
+    _run(import_territories(file))
+
+
+def main() -> None:
+    """Entry point of the `vigie` script."""
+    try:
+        app()
+    except CliError as exc:
+        err_console.print(f"[red]error:[/red] {exc}")
+        sys.exit(2)

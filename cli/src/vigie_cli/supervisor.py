@@ -1,0 +1,146 @@
+"""Supervision of the service processes: start, restart a crashed one with backoff, stop all.
+
+Each child runs in its own process group with a parent-death signal, so neither Ctrl-C, SIGTERM
+nor a killed supervisor leaves a process behind."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+
+from vigie.infra.processes import spawn, stop_group
+
+OnRestart = Callable[[str, int | None, float], None]
+
+BACKOFF_FIRST_S = 0.5
+BACKOFF_MAX_S = 30.0
+STABLE_AFTER_S = 60.0  # a child up this long has its backoff reset
+
+
+@dataclass
+class ChildSpec:
+    """How to start one child process."""
+
+    name: str
+    argv: list[str]
+    env: dict[str, str]
+    url: str | None = None  # its HTTP base, for readiness
+
+    @classmethod
+    def python_module(
+        cls, name: str, module: str, *, env: dict[str, str], url: str | None = None
+    ) -> ChildSpec:
+        """A child that runs `python -m module` with this interpreter."""
+        return cls(name, [sys.executable, "-m", module], env, url)
+
+
+@dataclass
+class Child:
+    """A supervised child and its restart bookkeeping."""
+
+    spec: ChildSpec
+    process: subprocess.Popen[bytes] | None = None
+    started_at: float = 0.0
+    failures: int = 0
+    restart_at: float | None = None
+    restarts: int = field(default=0)
+
+
+class Supervisor:
+    """Keeps a set of children running until asked to stop."""
+
+    def __init__(self, log_dir: Path) -> None:
+        self.log_dir = log_dir
+        self.children: list[Child] = []
+
+    def start(self, spec: ChildSpec) -> Child:
+        """Start a child now and keep it running."""
+        child = Child(spec)
+        self._launch(child)
+        self.children.append(child)
+        return child
+
+    def pids(self) -> dict[str, list[int]]:
+        """Live pids by child name (replicas share a name)."""
+        result: dict[str, list[int]] = {}
+        for child in self.children:
+            if child.process is not None:
+                result.setdefault(child.spec.name, []).append(child.process.pid)
+        return result
+
+    async def watch(self, stop: asyncio.Event, *, on_restart: OnRestart | None = None) -> None:
+        """Restart crashed children with exponential backoff until `stop` is set."""
+        while not stop.is_set():
+            now = time.monotonic()
+            for child in self.children:
+                self._tend(child, now, on_restart)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), 0.25)
+
+    def stop_all(self) -> None:
+        """SIGTERM every child, then SIGKILL what is left of their process groups."""
+        for child in self.children:
+            if child.process is not None and child.process.poll() is None:
+                child.process.send_signal(signal.SIGTERM)
+        for child in reversed(self.children):
+            if child.process is not None:
+                stop_group(child.process, sig=signal.SIGTERM, timeout=10)
+
+    def _tend(self, child: Child, now: float, on_restart: OnRestart | None) -> None:
+        if child.process is not None and child.process.poll() is None:
+            if now - child.started_at > STABLE_AFTER_S:
+                child.failures = 0
+            return
+        if child.restart_at is None:
+            code = child.process.returncode if child.process else None
+            delay = min(BACKOFF_MAX_S, BACKOFF_FIRST_S * 2**child.failures)
+            child.failures += 1
+            child.restart_at = now + delay
+            if on_restart:
+                on_restart(child.spec.name, code, delay)
+            return
+        if now >= child.restart_at:
+            child.restart_at = None
+            child.restarts += 1
+            self._launch(child)
+
+    def _launch(self, child: Child) -> None:
+        child.process = spawn(
+            child.spec.argv,
+            log_file=self.log_dir / f"{child.spec.name}.log",
+            env=child.spec.env,
+            death_signal=signal.SIGTERM,
+        )
+        child.started_at = time.monotonic()
+
+
+async def wait_ready(urls: dict[str, str], *, within: float) -> dict[str, str]:
+    """Poll each `/health/ready` until all answer 200; return {name: last reason} if not."""
+    pending = dict(urls)
+    reasons: dict[str, str] = {}
+    deadline = time.monotonic() + within
+    async with httpx.AsyncClient(timeout=2.0) as client:
+        while pending and time.monotonic() < deadline:
+            for name, url in list(pending.items()):
+                try:
+                    response = await client.get(f"{url}/health/ready")
+                except httpx.HTTPError as exc:
+                    reasons[name] = type(exc).__name__
+                    continue
+                if response.status_code == 200:
+                    del pending[name]
+                    reasons.pop(name, None)
+                else:
+                    reasons[name] = response.text[:200]
+            if pending:
+                await asyncio.sleep(0.2)
+    return {name: reasons.get(name, "no answer") for name in pending}
