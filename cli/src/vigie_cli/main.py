@@ -16,6 +16,8 @@ from vigie_cli.errors import CliError
 
 T = TypeVar("T")
 
+# Sub-command modules are imported inside each command: `vigie --help` stays fast.
+
 app = typer.Typer(
     name="vigie",
     help="Vigie: observatoire des faits d'incivilité for social-housing landlords.",
@@ -23,10 +25,10 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     add_completion=False,
 )
-territories_app = typer.Typer(
-    help="The territory reference (QPVs, communes, départements, régions)."
-)
+territories_app = typer.Typer(help="The territory reference (QPVs, communes, départements…).")
 app.add_typer(territories_app, name="territories")
+keys_app = typer.Typer(help="Bearer tokens for landlords, partners, managers and admins.")
+app.add_typer(keys_app, name="keys")
 
 
 def _run(coroutine: Coroutine[Any, Any, T]) -> T:
@@ -48,18 +50,18 @@ def run() -> None:
     """Start everything: broker, database, the four services, the demo feed."""
     from vigie_cli.commands.run import RunSettings, run
 
-    async def main() -> None:
+    async def start() -> None:
         await run(RunSettings())
 
-    _run(main())
+    _run(start())
 
 
 @app.command()
 def migrate() -> None:
     """Apply database migrations (safe to run twice)."""
-    from vigie_cli.commands.migrate import migrate as do_migrate
+    from vigie_cli.commands.migrate import migrate as apply
 
-    _run(do_migrate())
+    _run(apply())
 
 
 @territories_app.command("import")
@@ -70,6 +72,31 @@ def territories_import(
     from vigie_cli.commands.territories import import_territories
 
     _run(import_territories(file))
+
+
+@keys_app.command("create")
+def keys_create(
+    role: Annotated[str, typer.Option(help="admin, landlord, partner or manager")],
+    landlord: Annotated[str | None, typer.Option(help="The landlord of a landlord key")] = None,
+    territory: Annotated[
+        list[str] | None, typer.Option(help="A territory the key covers (repeatable)")
+    ] = None,
+    name: Annotated[str | None, typer.Option(help="Who the key is for")] = None,
+) -> None:
+    """Create a key; prints its token once (only a hash is stored)."""
+    from vigie_cli.commands.keys import create
+
+    _run(create(role=role, landlord_id=landlord, territory_ids=territory or [], name=name))
+
+
+@keys_app.command("revoke")
+def keys_revoke(
+    key_id: Annotated[str, typer.Argument(help="The key id printed at creation")],
+) -> None:
+    """Revoke a key: it stops working at once."""
+    from vigie_cli.commands.keys import revoke
+
+    _run(revoke(key_id))
 
 
 def main() -> None:
