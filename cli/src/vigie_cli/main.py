@@ -99,6 +99,42 @@ def keys_revoke(
     _run(revoke(key_id))
 
 
+@app.command()
+def rebuild() -> None:
+    """Recompute every counter from the stored incident states, in one transaction."""
+    from vigie_cli.commands.rebuild import rebuild as recompute
+
+    _run(recompute())
+
+
+@app.command()
+def simulate(
+    rate: Annotated[float, typer.Option(help="Events per second, all landlords together")] = 5.0,
+    duration: Annotated[
+        float | None, typer.Option(help="Seconds to run (default: until Ctrl-C)")
+    ] = None,
+) -> None:
+    """The demo feed: realistic landlord systems posting through the intake API."""
+    from vigie_cli.commands.simulate import simulate as feed
+
+    _run(feed(rate=rate, duration=duration))
+
+
+incidents_app = typer.Typer(help="Incidents in bulk.")
+app.add_typer(incidents_app, name="incidents")
+
+
+@incidents_app.command("import")
+def incidents_import(
+    file: Annotated[Path, typer.Argument(help="A CSV with the fields of an incident event")],
+    landlord: Annotated[str, typer.Option(help="The landlord the incidents belong to")],
+) -> None:
+    """Bulk-load incidents through the API's validation, with a progress bar and an error report."""
+    from vigie_cli.commands.incidents import import_incidents
+
+    _run(import_incidents(file, landlord_id=landlord))
+
+
 def main() -> None:
     """Entry point of the `vigie` script."""
     try:
