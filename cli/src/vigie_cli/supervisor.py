@@ -61,6 +61,7 @@ class Supervisor:
     def __init__(self, log_dir: Path) -> None:
         self.log_dir = log_dir
         self.children: list[Child] = []
+        self.on_launch: Callable[[], None] | None = None  # e.g. to record the new pids
 
     def start(self, spec: ChildSpec) -> Child:
         """Start a child now and keep it running."""
@@ -121,6 +122,8 @@ class Supervisor:
             death_signal=signal.SIGTERM,
         )
         child.started_at = time.monotonic()
+        if self.on_launch is not None:
+            self.on_launch()
 
 
 async def wait_ready(urls: dict[str, str], *, within: float) -> dict[str, str]:

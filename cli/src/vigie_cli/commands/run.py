@@ -7,6 +7,7 @@ import asyncio
 import os
 import secrets
 import signal
+import sys
 from contextlib import AsyncExitStack
 from pathlib import Path
 
@@ -112,23 +113,29 @@ async def run(settings: RunSettings) -> None:
                 f"services not ready after {READY_TIMEOUT_S:.0f} s ({details}); "
                 f"see {data_dir / 'logs'}"
             )
-        if settings.simulate:
-            supervisor.start(ChildSpec.python_module("simulate", "vigie_cli", env=env))
-            supervisor.children[-1].spec.argv.append("simulate")
-        write_run_file(
-            data_dir,
-            RunFile(
-                kafka_bootstrap_servers=kafka,
-                database_url=dsn,
-                admin_token_file=str(token_file),
-                services={name: urls[name] for name in SERVICES},
-                pids={**supervisor.pids(), "supervisor": [os.getpid()]},
-            ),
+        run_file = RunFile(
+            kafka_bootstrap_servers=kafka,
+            database_url=dsn,
+            admin_token_file=str(token_file),
+            services={name: urls[name] for name in SERVICES},
+            pids={},
         )
+        supervisor.on_launch = lambda: _record_pids(data_dir, run_file, supervisor)
+        supervisor.on_launch()
+        if settings.simulate:
+            # After run.json: the demo feed finds intake through it.
+            supervisor.start(
+                ChildSpec("simulate", [sys.executable, "-m", "vigie_cli", "simulate"], env)
+            )
         _print_banner(urls, token, token_file, settings.simulate)
         await supervisor.watch(stop, on_restart=_report_restart)
         console.print("stopping…")
     console.print("stopped")
+
+
+def _record_pids(data_dir: Path, run_file: RunFile, supervisor: Supervisor) -> None:
+    run_file.pids = {**supervisor.pids(), "supervisor": [os.getpid()]}
+    write_run_file(data_dir, run_file)
 
 
 def _start_services(
