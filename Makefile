@@ -13,8 +13,17 @@ export UV_PROJECT_ENVIRONMENT := $(VENV)
 run: install ## Start everything on embedded defaults, with the demo feed and the dashboard
 	$(VENV)/bin/vigie run
 
+# A second pass of the database tests runs against this server when it answers (CI has PG 15).
+SECOND_DATABASE_URL ?= postgresql://postgres@127.0.0.1:5432/postgres
+
 test: install lint ## The whole suite (lint, unit, integration, end-to-end, browser)
 	$(VENV)/bin/pytest
+	@if $(VENV)/bin/python -c "import socket; socket.create_connection(('127.0.0.1', 5432), 1)" 2>/dev/null; then \
+	  echo "== database tests again, on the server at $(SECOND_DATABASE_URL) =="; \
+	  DATABASE_URL=$(SECOND_DATABASE_URL) $(VENV)/bin/pytest -m "connected and not e2e and not browser"; \
+	else \
+	  echo "no PostgreSQL on 127.0.0.1:5432: the second database pass is skipped"; \
+	fi
 
 lint: install ## ruff (lint + format check) and mypy --strict
 	$(VENV)/bin/ruff check .

@@ -51,9 +51,17 @@ class Nomenclature(BaseModel):
         return _index(self)
 
 
-@cache
+# Keyed by identity, not @cache: hashing a frozen model hashes every category (~7 µs), and
+# this lookup runs for each validated event.
+_INDEXES: dict[int, tuple[Nomenclature, dict[str, Category]]] = {}
+
+
 def _index(nomenclature: Nomenclature) -> dict[str, Category]:
-    return {c.code: c for c in nomenclature.categories}
+    entry = _INDEXES.get(id(nomenclature))
+    if entry is None or entry[0] is not nomenclature:
+        entry = (nomenclature, {c.code: c for c in nomenclature.categories})
+        _INDEXES[id(nomenclature)] = entry
+    return entry[1]
 
 
 def load_nomenclature(path: Path | None = None) -> Nomenclature:

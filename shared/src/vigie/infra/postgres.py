@@ -10,7 +10,7 @@ import stat
 import subprocess
 from pathlib import Path
 
-from vigie.infra.processes import free_port, spawn, stop_group, wait_until
+from vigie.infra.processes import as_user, free_port, spawn, stop_group, wait_until
 
 DATABASE = "vigie"
 # PostgreSQL refuses to run as root; when we are root it runs as this system user.
@@ -105,7 +105,9 @@ class EmbeddedPostgres:
             subprocess.run([*psql, "-qc", f"CREATE DATABASE {DATABASE}"], check=True)
 
     def _run(self, argv: list[str]) -> None:
-        result = subprocess.run(argv, capture_output=True, text=True, user=self._user, check=False)
+        result = subprocess.run(
+            argv, capture_output=True, text=True, check=False, **as_user(self._user)
+        )
         if result.returncode != 0:
             raise RuntimeError(f"{Path(argv[0]).name} failed: {result.stderr.strip()}")
 

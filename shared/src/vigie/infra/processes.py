@@ -12,6 +12,7 @@ import subprocess
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 _PR_SET_PDEATHSIG = 1
 
@@ -51,7 +52,10 @@ def spawn(
     env: dict[str, str] | None = None,
     user: str | None = None,
 ) -> subprocess.Popen[bytes]:
-    """Start a child in a new session (its own process group), output appended to `log_file`."""
+    """Start a child in a new session (its own process group), output appended to `log_file`.
+
+    With `user`, the child runs as that user with its primary group and no other group, so
+    that group permissions of root-owned folders do not apply to it."""
     log_file.parent.mkdir(parents=True, exist_ok=True)
     with log_file.open("ab") as log:
         return subprocess.Popen(
@@ -62,8 +66,18 @@ def spawn(
             start_new_session=True,
             preexec_fn=die_with_parent(death_signal),
             env=env,
-            user=user,
+            **as_user(user),
         )
+
+
+def as_user(user: str | None) -> dict[str, Any]:
+    """Popen arguments to run a child as `user` (its uid, primary gid, no extra groups)."""
+    if user is None:
+        return {}
+    import pwd
+
+    entry = pwd.getpwnam(user)
+    return {"user": entry.pw_uid, "group": entry.pw_gid, "extra_groups": []}
 
 
 def stop_group(
