@@ -8,6 +8,7 @@ the database and is checked by the services that hold the territory list.
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any, Literal, TypeAlias
 from uuid import UUID
@@ -186,7 +187,7 @@ _INT_COLUMNS = ("revision", "severity")
 _NUMBER_COLUMNS = ("cost_eur",)
 
 
-def coerce_csv_row(row: dict[str, str | None]) -> dict[str, Any]:
+def coerce_csv_row(row: Mapping[str, str | None]) -> dict[str, Any]:
     """A CSV row as the JSON object it stands for: empty cells absent, numbers as numbers."""
     data: dict[str, Any] = {}
     for key, value in row.items():
