@@ -35,7 +35,7 @@ format: install
 	$(VENV)/bin/ruff format .
 
 bench: install ## Benchmarks: print figures next to a baseline measured in the same run
-	$(VENV)/bin/python -m bench
+	$(VENV)/bin/python -m bench $(BENCH)
 
 install: $(VENV)/.synced
 
