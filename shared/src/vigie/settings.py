@@ -30,6 +30,12 @@ class VigieSettings(BaseSettings):
         ge=1,
         validation_alias=AliasChoices("VIGIE_TOPIC_PARTITIONS", "topic_partitions"),
     )
+    # 1 for the embedded broker; 3 on a production Apache Kafka cluster (deploy/).
+    topic_replication: int = Field(
+        default=1,
+        ge=1,
+        validation_alias=AliasChoices("VIGIE_TOPIC_REPLICATION", "topic_replication"),
+    )
 
     def with_running_instance(self) -> Self:
         """Fill unset connections from the `run.json` that a running `vigie run` wrote."""

@@ -91,7 +91,9 @@ async def run(settings: RunSettings) -> None:
             # Started from the main thread: the server's parent-death signal follows this thread.
             dsn = postgres.start()
             console.print(f"database   embedded PostgreSQL on 127.0.0.1:{postgres.port}")
-        await ensure_topics(kafka, partitions=settings.topic_partitions)
+        await ensure_topics(
+            kafka, partitions=settings.topic_partitions, replication=settings.topic_replication
+        )
         await _prepare_database(dsn)
         token_file, token = _admin_token(settings, data_dir)
 
