@@ -99,6 +99,18 @@ def keys_revoke(
     _run(revoke(key_id))
 
 
+topics_app = typer.Typer(help="Kafka topics (production set-up).")
+app.add_typer(topics_app, name="topics")
+
+
+@topics_app.command("create")
+def topics_create() -> None:
+    """Create the Vigie topics (VIGIE_TOPIC_PARTITIONS, VIGIE_TOPIC_REPLICATION)."""
+    from vigie_cli.commands.topics import create_topics
+
+    _run(create_topics())
+
+
 @app.command()
 def rebuild() -> None:
     """Recompute every counter from the stored incident states, in one transaction."""
