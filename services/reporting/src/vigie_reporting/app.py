@@ -1,22 +1,48 @@
-"""Wiring of the reporting service: the only place that builds its resources."""
+"""Wiring of the reporting service: the only place that builds its resources.
+
+The pool runs with `plan_cache_mode = force_custom_plan`: one statement serves a QPV (a few
+counter rows) and France (tens of thousands), so a generic plan fitted to one would hurt the
+other; planning costs well under a millisecond."""
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
+import asyncpg
 from fastapi import FastAPI
 from faststream.kafka import KafkaBroker
 from faststream.kafka.prometheus import KafkaPrometheusMiddleware
 from prometheus_client import CollectorRegistry
 
-from vigie.db import check_database, create_pool
+from vigie.api import install_error_handlers
+from vigie.auth import Authenticator
+from vigie.db import check_database
 from vigie.health import Check, health_router
+from vigie.nomenclature import default_nomenclature
+from vigie_reporting.alerts_feed import AlertsFeed
+from vigie_reporting.pages import pages_router, static_files
+from vigie_reporting.routes import router
 from vigie_reporting.settings import ReportingSettings
 
 
+async def open_pool(dsn: str, *, size: int) -> asyncpg.Pool:
+    """The reporting pool: UTC sessions, custom plans, named in pg_stat_activity."""
+    return await asyncpg.create_pool(
+        dsn,
+        min_size=1,
+        max_size=size,
+        command_timeout=60,
+        server_settings={
+            "timezone": "UTC",
+            "application_name": "vigie-reporting",
+            "plan_cache_mode": "force_custom_plan",
+        },
+    )
+
+
 def create_app(settings: ReportingSettings) -> FastAPI:
-    """The reporting ASGI app; the pool and the broker open and close with its lifespan."""
+    """The reporting ASGI app; the pool, the broker and the alerts feed live with its lifespan."""
     registry = CollectorRegistry()
     broker = KafkaBroker(
         settings.kafka,
@@ -24,19 +50,34 @@ def create_app(settings: ReportingSettings) -> FastAPI:
         client_id="vigie-reporting",
     )
     checks: dict[str, Check] = {}
+    admin_token = settings.admin_token.get_secret_value() if settings.admin_token else None
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        pool = await create_pool(settings.dsn)
+        pool = await open_pool(settings.dsn, size=settings.pool_size)
+        authenticator = Authenticator(pool, admin_token=admin_token)
+        alerts = AlertsFeed(settings.alerts_base_url, admin_token=admin_token)
+        await authenticator.start()
         await broker.start()
+        await alerts.start()
+        app.state.pool = pool
+        app.state.authenticator = authenticator
+        app.state.alerts = alerts
+        app.state.nomenclature = default_nomenclature()
         checks.update(database=lambda: check_database(pool), broker=lambda: broker.ping(2.0))
         try:
             yield
         finally:
             checks.clear()
+            await alerts.stop()
             await broker.stop()
+            await authenticator.stop()
             await pool.close()
 
     app = FastAPI(title="Vigie reporting", lifespan=lifespan)
+    install_error_handlers(app)
     app.include_router(health_router(checks=lambda: checks, registry=registry))
+    app.include_router(router)
+    app.include_router(pages_router())
+    app.mount("/static", static_files(), name="static")
     return app

@@ -9,3 +9,18 @@ class ReportingSettings(ServiceSettings):
     """Environment of the reporting service (CONTRACT §1)."""
 
     port: int = Field(default=8084, validation_alias=AliasChoices("REPORTING_PORT", "port"))
+    alerts_port: int = Field(
+        default=8083, validation_alias=AliasChoices("ALERTS_PORT", "alerts_port")
+    )
+    # Where the alerts service is; by default the local one on ALERTS_PORT.
+    alerts_url: str | None = Field(
+        default=None, validation_alias=AliasChoices("VIGIE_ALERTS_URL", "alerts_url")
+    )
+    pool_size: int = Field(
+        default=10, ge=1, validation_alias=AliasChoices("REPORTING_POOL_SIZE", "pool_size")
+    )
+
+    @property
+    def alerts_base_url(self) -> str:
+        """The alerts service's base URL."""
+        return self.alerts_url or f"http://127.0.0.1:{self.alerts_port}"

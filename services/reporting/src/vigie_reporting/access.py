@@ -1,0 +1,50 @@
+"""Who sees what in reporting (CONTRACT §8), decided in one place.
+
+- `admin`: every figure, every landlord.
+- `landlord`: every `/v1` reporting endpoint, always filtered to the key's landlord (its own
+  incidents only, including in rankings, the complaint gap by landlord and the CSV export); the
+  shared CLSPD view is refused (it mixes other landlords).
+- `partner` (CLSPD): only `/v1/shared/...`, for its territories and the territories inside them;
+  403 elsewhere.
+- `manager`: the contract gives managers alerts and subscriptions. In reporting, a manager key
+  bound to a landlord reads like that landlord's key; one bound to territories only reads like a
+  partner (the suppressed shared view of its territories). Managers need the figures behind the
+  alerts they acknowledge, and neither case shows more than the key already reveals.
+- `GET /v1/nomenclature` is reference data: any valid key.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from vigie.api import ApiError
+from vigie.auth import Principal
+
+
+@dataclass(frozen=True)
+class Scope:
+    """The rows a caller may count: all landlords (None) or one."""
+
+    landlord_id: str | None
+
+
+def figures_scope(principal: Principal) -> Scope:
+    """The scope of the per-landlord endpoints; 403 for keys limited to the shared view."""
+    if principal.is_admin:
+        return Scope(landlord_id=None)
+    if principal.role in ("landlord", "manager") and principal.landlord_id:
+        return Scope(landlord_id=principal.landlord_id)
+    raise ApiError(
+        403,
+        "forbidden",
+        f"a {principal.role} key reads only the shared view: /v1/shared/territories/{{id}}/summary",
+    )
+
+
+def shared_territories(principal: Principal) -> frozenset[str] | None:
+    """The territories whose shared view the caller may read (None: all); 403 if none."""
+    if principal.is_admin:
+        return None
+    if principal.role in ("partner", "manager") and not principal.landlord_id:
+        return principal.territory_ids
+    raise ApiError(403, "forbidden", f"a {principal.role} key may not read the CLSPD shared view")

@@ -1,0 +1,152 @@
+"""Statistical disclosure control of the CLSPD shared view, pure.
+
+The shared view publishes counts of all landlords together. Every count below the threshold (5,
+zero included: "nobody" is also a disclosure about a small place) is *primary*-suppressed. Then
+*complementary* suppression makes sure no suppressed count can be recomputed from what is shown:
+the published cells are tied by additive relations (total = Σ categories = Σ domains = Σ
+severities = Σ targets = Σ complaint kinds; each domain = Σ its categories; staff = personnel +
+contractors), and an adversary who knows them solves for what is hidden.
+
+A suppressed cell counts as *recoverable* when, with every shown cell as a known value,
+- the relations determine it linearly (its column is independent of the other hidden columns,
+  i.e. the hidden-cell system pins it whatever the others are), or
+- non-negativity does: a relation whose shown cells already add up leaves 0 for each hidden one.
+While some hidden cell is recoverable, the smallest shown cell sharing a relation with it is
+hidden too (children before totals, then by name, so the choice is deterministic). This stops at
+a fixed point because every round hides one more cell.
+
+Not covered (documented limits): differencing across requests (two overlapping periods, or a
+commune against its QPVs), and interval bounds narrower than exact recovery."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from fractions import Fraction
+
+THRESHOLD = 5
+
+
+@dataclass(frozen=True)
+class Relation:
+    """`parent` equals the sum of `children`."""
+
+    parent: str
+    children: tuple[str, ...]
+
+    @property
+    def cells(self) -> tuple[str, ...]:
+        """Every cell the relation ties."""
+        return (self.parent, *self.children)
+
+
+def suppress(
+    cells: Mapping[str, int], relations: Sequence[Relation], *, threshold: int = THRESHOLD
+) -> frozenset[str]:
+    """The cells to hide: primary (below threshold) plus complementary ones."""
+    hidden = {name for name, value in cells.items() if value < threshold}
+    while True:
+        exposed = recoverable(cells, hidden, relations)
+        if not exposed:
+            return frozenset(hidden)
+        extra = _complement(cells, hidden, relations, sorted(exposed)[0])
+        if extra is None:  # nothing left to hide around it: hide every related cell
+            hidden.update(c for r in relations for c in r.cells)
+            return frozenset(hidden)
+        hidden.add(extra)
+
+
+def recoverable(
+    cells: Mapping[str, int], hidden: Iterable[str], relations: Sequence[Relation]
+) -> set[str]:
+    """The hidden cells an adversary can recompute from the shown ones and the relations."""
+    unknown = set(hidden)
+    known = {name: value for name, value in cells.items() if name not in unknown}
+    found: set[str] = set()
+    changed = True
+    while changed:
+        changed = False
+        for cell in _zero_forced(known, unknown, relations):
+            found.add(cell)
+            known[cell] = 0
+            unknown.discard(cell)
+            changed = True
+        for cell in _linearly_determined(unknown, relations):
+            found.add(cell)
+            known[cell] = cells[cell]
+            unknown.discard(cell)
+            changed = True
+    return found
+
+
+def _zero_forced(
+    known: Mapping[str, int], unknown: set[str], relations: Sequence[Relation]
+) -> set[str]:
+    """Hidden children of a relation whose shown cells balance already: each must be 0."""
+    forced: set[str] = set()
+    for relation in relations:
+        if relation.parent in unknown:
+            continue
+        hidden_children = [c for c in relation.children if c in unknown]
+        shown = sum(known[c] for c in relation.children if c not in unknown)
+        if hidden_children and shown == known[relation.parent]:
+            forced.update(hidden_children)
+    return forced
+
+
+def _linearly_determined(unknown: set[str], relations: Sequence[Relation]) -> set[str]:
+    """Hidden cells whose value the relations fix whatever the other hidden cells are."""
+    columns = sorted(unknown)
+    rows = [_row(relation, columns) for relation in relations]
+    rows = [row for row in rows if any(row)]
+    if not rows:
+        return set()
+    full = _rank(rows)
+    determined = set()
+    for index, column in enumerate(columns):
+        without = [row[:index] + row[index + 1 :] for row in rows]
+        if _rank(without) < full:
+            determined.add(column)
+    return determined
+
+
+def _row(relation: Relation, columns: list[str]) -> list[Fraction]:
+    coefficient = {child: Fraction(-1) for child in relation.children}
+    coefficient[relation.parent] = coefficient.get(relation.parent, Fraction(0)) + 1
+    return [coefficient.get(column, Fraction(0)) for column in columns]
+
+
+def _rank(rows: list[list[Fraction]]) -> int:
+    """Rank by Gaussian elimination over the rationals (exact)."""
+    matrix = [list(row) for row in rows]
+    rank = 0
+    width = len(matrix[0]) if matrix else 0
+    for column in range(width):
+        pivot = next((r for r in range(rank, len(matrix)) if matrix[r][column] != 0), None)
+        if pivot is None:
+            continue
+        matrix[rank], matrix[pivot] = matrix[pivot], matrix[rank]
+        for r in range(len(matrix)):
+            if r != rank and matrix[r][column] != 0:
+                factor = matrix[r][column] / matrix[rank][column]
+                matrix[r] = [a - factor * b for a, b in zip(matrix[r], matrix[rank], strict=True)]
+        rank += 1
+    return rank
+
+
+def _complement(
+    cells: Mapping[str, int], hidden: set[str], relations: Sequence[Relation], exposed: str
+) -> str | None:
+    """The shown cell to hide next to protect `exposed`: the smallest one it shares a relation
+    with, children before totals so that the totals partners need most stay visible."""
+    parents = {r.parent for r in relations}
+    candidates = {
+        cell
+        for relation in relations
+        if exposed in relation.cells
+        for cell in relation.cells
+        if cell not in hidden
+    }
+    if not candidates:
+        return None
+    return min(candidates, key=lambda c: (c in parents, cells[c], c))
