@@ -8,6 +8,8 @@ import json
 from dataclasses import dataclass
 from functools import cache
 from importlib.resources import files
+from itertools import pairwise
+from typing import Any
 
 Ring = list[tuple[float, float]]  # (longitude, latitude) pairs, closed
 
@@ -42,10 +44,8 @@ def reference_locator() -> QpvLocator:
     return QpvLocator(files("vigie").joinpath("data/qpv_2024.geojson").read_text(encoding="utf-8"))
 
 
-def _area(feature: dict[str, object]) -> _Area:
-    geometry = feature["geometry"]
-    properties = feature["properties"]
-    assert isinstance(geometry, dict) and isinstance(properties, dict)
+def _area(feature: Any) -> _Area:
+    geometry, properties = feature["geometry"], feature["properties"]
     coordinates = geometry["coordinates"]
     if geometry["type"] == "Polygon":
         coordinates = [coordinates]
@@ -67,7 +67,7 @@ def _inside(polygon: tuple[Ring, ...], x: float, y: float) -> bool:
     """Even-odd rule over all rings: inside the outer ring and in no hole."""
     inside = False
     for ring in polygon:
-        for (x1, y1), (x2, y2) in zip(ring, ring[1:], strict=False):
+        for (x1, y1), (x2, y2) in pairwise(ring):
             if (y1 > y) != (y2 > y) and x < (x2 - x1) * (y - y1) / (y2 - y1) + x1:
                 inside = not inside
     return inside
