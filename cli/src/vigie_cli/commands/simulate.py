@@ -1,8 +1,201 @@
-"""`vigie simulate` (being written: the demo-feed work owns this module)."""
+"""`vigie simulate`: the demo feed. Fictional landlords post realistic incidents through the
+intake API: first ~90 days of history when the database holds few incidents, then a live feed.
 
+Environment, besides CONTRACT §1: INTAKE_URL and INTAKE_TOKEN (else the admin token and the
+run file of `vigie run`); VIGIE_SIMULATE_BACKFILL (`auto`: 6,000 historical events when the
+database holds fewer than 1,000 incidents; a number: that many, always; `0`: none);
+VIGIE_SIMULATE_SEED (the same seed gives the same incidents)."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import random
+import signal
+from collections.abc import Mapping
+from contextlib import suppress
+from datetime import UTC, datetime
+
+import asyncpg
+
+from vigie.settings import VigieSettings
+from vigie.territories import parse_territories, reference_csv
+from vigie_cli.console import console, err_console, progress_bar
+from vigie_cli.demo.feed import FeedStats, LandlordSystem, Reporter, live_feed, send_history
+from vigie_cli.demo.scenario import Scenario
 from vigie_cli.errors import CliError
+from vigie_cli.intake_client import GaveUp, IntakeClient, IntakeError
+from vigie_cli.intake_target import IntakeTarget, find_intake
+
+FIND_INTAKE_S = 30.0  # `vigie run` may still be starting intake
+DRAIN_S = 5.0  # after a stop, queued events get this long to reach intake
+HISTORY_DEFAULT = 6_000
+HISTORY_DAYS = 90
+FEW_INCIDENTS = 1_000
+RETRY_NOTICE_EVERY_S = 10.0
+
+COUNT_INCIDENTS = "SELECT count(*) FROM incidents"
+KNOWN_QPVS = "SELECT territory_id FROM territories WHERE kind = 'qpv'"
 
 
 async def simulate(*, rate: float, duration: float | None) -> None:
-    """Post realistic incidents through the intake API."""
-    raise CliError("vigie simulate is not available yet")
+    """Post history if needed, then live events at `rate`/s until `duration` or a stop signal."""
+    if rate <= 0:
+        raise CliError("--rate must be positive")
+    env = dict(os.environ)
+    seed = _seed(env)
+    stop, abort = asyncio.Event(), asyncio.Event()
+    _on_stop_signals(stop, abort)
+    target = await find_intake(env, wait_s=FIND_INTAKE_S)
+    count, known = await _database_facts()
+    territories = parse_territories(reference_csv()).territories.values()
+    try:
+        scenario = Scenario(seed=seed, territories=territories, available=known)
+    except ValueError as exc:
+        raise CliError(f"simulate: {exc}") from None
+    console.print(
+        f"simulate: {len(scenario.landlords)} demo landlords in "
+        f"{len({s.territory_id for s in scenario.sites})} QPVs → {target.url} "
+        f"(seed {seed}, {rate:g} events/s)"
+    )
+    stats = FeedStats()
+    reporter = Reporter(stats, lambda line: err_console.print(line, markup=False))
+    loop = asyncio.get_running_loop()
+    started = loop.time()
+    try:
+        async with _client(target, abort) as client:
+            history = _history_size(env, incidents=count)
+            if history and not stop.is_set():
+                await _history(scenario, history, client=client, reporter=reporter)
+            if not stop.is_set():
+                await _live(
+                    scenario,
+                    client=client,
+                    reporter=reporter,
+                    rate=rate,
+                    stop=stop,
+                    duration=duration,
+                    abort=abort,
+                )
+    except GaveUp:
+        pass  # stopped while intake was away: the summary counts what was not sent
+    except IntakeError as exc:
+        stats.fatal = str(exc)
+    console.print(stats.summary(elapsed_s=loop.time() - started))
+    if stats.fatal:
+        raise CliError(f"intake refused the demo feed: {stats.fatal}")
+
+
+def _client(target: IntakeTarget, abort: asyncio.Event) -> IntakeClient:
+    last = [-RETRY_NOTICE_EVERY_S]
+
+    def notice(reason: str, delay: float) -> None:
+        now = asyncio.get_running_loop().time()
+        if now - last[0] >= RETRY_NOTICE_EVERY_S:
+            last[0] = now
+            err_console.print(f"simulate: {reason}; retrying in {delay:.1f} s (same event ids)")
+
+    return IntakeClient(
+        url=target.url, token=target.token or "", patience_s=None, stop=abort, on_retry=notice
+    )
+
+
+async def _history(
+    scenario: Scenario, size: int, *, client: IntakeClient, reporter: Reporter
+) -> None:
+    postings = scenario.history(count=size, now=datetime.now(UTC), days=HISTORY_DAYS)
+    with progress_bar(f"history ({HISTORY_DAYS} days)") as update:
+        await send_history(postings, client=client, reporter=reporter, progress=update)
+
+
+async def _live(
+    scenario: Scenario,
+    *,
+    client: IntakeClient,
+    reporter: Reporter,
+    rate: float,
+    duration: float | None,
+    stop: asyncio.Event,
+    abort: asyncio.Event,
+) -> None:
+    """Run the landlord systems beside the event clock; drain their queues at the end."""
+    systems = {
+        landlord_id: LandlordSystem(landlord, client=client, reporter=reporter, stop=stop)
+        for landlord_id, landlord in scenario.landlords.items()
+    }
+    done = asyncio.Event()
+    tasks = [asyncio.create_task(system.run(done)) for system in systems.values()]
+    try:
+        await live_feed(
+            scenario,
+            systems=systems,
+            stats=reporter.stats,
+            rate=rate,
+            duration=duration,
+            stop=stop,
+        )
+    finally:
+        done.set()
+        _, late = await asyncio.wait(tasks, timeout=DRAIN_S)
+        if late:
+            abort.set()  # pending retries give up; their events count as unsent
+            await asyncio.wait(late)
+
+
+def _history_size(env: Mapping[str, str], *, incidents: int | None) -> int:
+    """How many historical events to post first (VIGIE_SIMULATE_BACKFILL)."""
+    value = (env.get("VIGIE_SIMULATE_BACKFILL") or "auto").strip().lower()
+    if value != "auto":
+        try:
+            return max(0, int(value))
+        except ValueError:
+            raise CliError("VIGIE_SIMULATE_BACKFILL must be 'auto' or a number") from None
+    if incidents is None:
+        console.print("simulate: database not reachable, no history posted")
+        return 0
+    return HISTORY_DEFAULT if incidents < FEW_INCIDENTS else 0
+
+
+def _seed(env: Mapping[str, str]) -> int:
+    value = env.get("VIGIE_SIMULATE_SEED")
+    if not value:
+        # A new seed per run: a restarted feed must not repeat the event_ids it sent before.
+        return random.SystemRandom().getrandbits(48)
+    try:
+        return int(value)
+    except ValueError:
+        raise CliError("VIGIE_SIMULATE_SEED must be an integer") from None
+
+
+async def _database_facts() -> tuple[int | None, frozenset[str] | None]:
+    """How many incidents the database holds, and its QPVs; (None, None) when unreachable."""
+    settings = VigieSettings().with_running_instance()
+    if not settings.database_url:
+        return None, None
+    try:
+        conn = await asyncpg.connect(settings.database_url, timeout=5)
+    except (OSError, asyncpg.PostgresError, TimeoutError):
+        return None, None
+    try:
+        known = frozenset(r["territory_id"] for r in await conn.fetch(KNOWN_QPVS)) or None
+        count: int | None = None
+        with suppress(asyncpg.PostgresError):
+            count = await conn.fetchval(COUNT_INCIDENTS)
+        return count, known
+    except asyncpg.PostgresError:
+        return None, None
+    finally:
+        await conn.close()
+
+
+def _on_stop_signals(stop: asyncio.Event, abort: asyncio.Event) -> None:
+    """Ctrl-C / SIGTERM stop the feed cleanly; a second one stops waiting for intake."""
+
+    def handle() -> None:
+        if stop.is_set():
+            abort.set()
+        stop.set()
+
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, handle)

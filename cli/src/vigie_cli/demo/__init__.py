@@ -1,0 +1,1 @@
+"""The demo feed: fictional landlords posting realistic incidents through intake."""

@@ -1,0 +1,198 @@
+"""The feed machinery against a scripted intake: nothing lost, nothing sent twice by mistake."""
+
+from __future__ import annotations
+
+import asyncio
+from collections import Counter
+
+import httpx
+import orjson
+import pytest
+
+from tests.cli.conftest import NOW
+from vigie.territories import Territory
+from vigie_cli.commands.simulate import _history_size
+from vigie_cli.demo.feed import FeedStats, LandlordSystem, Reporter, live_feed, send_history
+from vigie_cli.demo.landlords import DEMO_LANDLORDS
+from vigie_cli.demo.scenario import Scenario
+from vigie_cli.errors import CliError
+from vigie_cli.intake_client import IntakeClient
+
+
+class ScriptedIntake:
+    """Answers 503 to the first `unavailable` requests, then accepts everything."""
+
+    def __init__(self, *, unavailable: int = 0, refuse: bool = False) -> None:
+        self.unavailable = unavailable
+        self.refuse = refuse
+        self.received: list[dict[str, object]] = []
+        self.requests = 0
+
+    def __call__(self, request: httpx.Request) -> httpx.Response:
+        self.requests += 1
+        if self.refuse:
+            return httpx.Response(403, json={"error": "forbidden", "detail": "not yours"})
+        if self.unavailable > 0:
+            self.unavailable -= 1
+            return httpx.Response(503, headers={"Retry-After": "0"})
+        body = orjson.loads(request.content)
+        if request.url.path.endswith("/batch"):
+            self.received.extend(body)
+            rejected = [
+                {"index": i, "event_id": e["event_id"], "errors": [{"field": "f", "message": "m"}]}
+                for i, e in enumerate(body)
+                if e.get("territory_id") == "QN-BAD"
+            ]
+            return httpx.Response(
+                200, json={"accepted": len(body) - len(rejected), "rejected": rejected}
+            )
+        self.received.append(body)
+        return httpx.Response(202, json={"event_id": body["event_id"], "status": "accepted"})
+
+    def client(self, stop: asyncio.Event | None = None) -> IntakeClient:
+        return IntakeClient(
+            url="http://intake.test",
+            token="t",
+            transport=httpx.MockTransport(self),
+            patience_s=None,
+            stop=stop,
+            seed=0,
+        )
+
+
+@pytest.fixture
+def scenario(reference_territories: list[Territory]) -> Scenario:
+    """A scenario with a fixed seed."""
+    return Scenario(seed=11, territories=reference_territories)
+
+
+async def test_history_reaches_intake_whole_despite_503s(scenario: Scenario) -> None:
+    postings = scenario.history(count=1200, now=NOW)
+    intake = ScriptedIntake(unavailable=3)
+    stats = FeedStats()
+    progress: list[tuple[int, int]] = []
+    async with intake.client() as client:
+        await send_history(
+            postings,
+            client=client,
+            reporter=Reporter(stats, lambda _: None),
+            progress=lambda done, total: progress.append((done, total)),
+        )
+    assert Counter(orjson.dumps(e) for e in intake.received) == Counter(
+        orjson.dumps(p.event) for p in postings
+    )
+    assert stats.accepted == len(postings)
+    assert progress[-1] == (1200, 1200)
+    assert sum(stats.generated.values()) == 1200
+
+
+@pytest.mark.parametrize("batches", [True, False])
+async def test_a_landlord_system_sends_its_queue_once(scenario: Scenario, batches: bool) -> None:
+    landlord = next(landlord for landlord in DEMO_LANDLORDS if landlord.batches is batches)
+    postings = [
+        p for p in scenario.history(count=800, now=NOW) if p.landlord_id == landlord.landlord_id
+    ]
+    intake = ScriptedIntake(unavailable=2)
+    stats = FeedStats()
+    stop, done = asyncio.Event(), asyncio.Event()
+    async with intake.client() as client:
+        system = LandlordSystem(
+            landlord, client=client, reporter=Reporter(stats, lambda _: None), stop=stop
+        )
+        for posting in postings:
+            system.put(posting)
+        done.set()
+        await asyncio.wait_for(system.run(done), timeout=30)
+    assert [e["event_id"] for e in intake.received] == [p.event["event_id"] for p in postings]
+    assert (stats.accepted, stats.unsent) == (len(postings), 0)
+
+
+async def test_rejections_are_counted_and_shown(scenario: Scenario) -> None:
+    postings = scenario.history(count=20, now=NOW)
+    bad = postings[3].event | {"territory_id": "QN-BAD"}
+    postings[3] = type(postings[3])(postings[3].landlord_id, "reported", bad)
+    intake = ScriptedIntake()
+    shown: list[str] = []
+    stats = FeedStats()
+    async with intake.client() as client:
+        await send_history(
+            postings,
+            client=client,
+            reporter=Reporter(stats, shown.append),
+            progress=lambda *_: None,
+        )
+    assert (stats.accepted, stats.rejected) == (19, 1)
+    assert shown == [f"rejected {bad['event_id']}: f: m"]
+
+
+async def test_a_refusal_stops_the_feed_and_counts_unsent(scenario: Scenario) -> None:
+    landlord = DEMO_LANDLORDS[0]
+    intake = ScriptedIntake(refuse=True)
+    stats = FeedStats()
+    stop, done = asyncio.Event(), asyncio.Event()
+    async with intake.client() as client:
+        system = LandlordSystem(
+            landlord, client=client, reporter=Reporter(stats, lambda _: None), stop=stop
+        )
+        for posting in scenario.history(count=10, now=NOW):
+            system.put(posting)
+        done.set()
+        await asyncio.wait_for(system.run(done), timeout=30)
+    assert stop.is_set()
+    assert stats.fatal is not None
+    assert "403" in stats.fatal
+    assert stats.unsent == 10
+
+
+async def test_an_abort_during_an_outage_counts_unsent(scenario: Scenario) -> None:
+    landlord = DEMO_LANDLORDS[0]
+    intake = ScriptedIntake(unavailable=10**6)
+    stats = FeedStats()
+    abort, done = asyncio.Event(), asyncio.Event()
+    async with intake.client(stop=abort) as client:
+        system = LandlordSystem(
+            landlord, client=client, reporter=Reporter(stats, lambda _: None), stop=asyncio.Event()
+        )
+        for posting in scenario.history(count=7, now=NOW):
+            system.put(posting)
+        done.set()
+        task = asyncio.create_task(system.run(done))
+        await asyncio.sleep(0.1)
+        abort.set()
+        await asyncio.wait_for(task, timeout=10)
+    assert (stats.accepted, stats.unsent) == (0, 7)
+
+
+async def test_live_feed_hands_every_event_to_its_landlord(scenario: Scenario) -> None:
+    intake = ScriptedIntake()
+    stats = FeedStats()
+    stop = asyncio.Event()
+    async with intake.client() as client:
+        systems = {
+            landlord_id: LandlordSystem(
+                landlord, client=client, reporter=Reporter(stats, lambda _: None), stop=stop
+            )
+            for landlord_id, landlord in scenario.landlords.items()
+        }
+        await live_feed(scenario, systems=systems, stats=stats, rate=200, duration=0.2, stop=stop)
+    queued = [p for s in systems.values() for p in s.pending]
+    assert len(queued) == sum(stats.generated.values()) > 0
+    assert all(p.landlord_id == s.landlord.landlord_id for s in systems.values() for p in s.pending)
+
+
+def test_summary_line() -> None:
+    stats = FeedStats(Counter(reported=90, corrected=5, withdrawn=1, resend=4), 98, 1, 1)
+    assert stats.summary(elapsed_s=125) == (
+        "simulate: 100 events in 2 min 05 s — 98 accepted, 1 rejected, 1 unsent "
+        "(90 reports, 5 corrections, 1 withdrawals, 4 re-sends)"
+    )
+
+
+def test_history_size_setting() -> None:
+    assert _history_size({}, incidents=0) == 6000
+    assert _history_size({}, incidents=50_000) == 0
+    assert _history_size({"VIGIE_SIMULATE_BACKFILL": "auto"}, incidents=None) == 0
+    assert _history_size({"VIGIE_SIMULATE_BACKFILL": "120"}, incidents=50_000) == 120
+    assert _history_size({"VIGIE_SIMULATE_BACKFILL": "0"}, incidents=0) == 0
+    with pytest.raises(CliError):
+        _history_size({"VIGIE_SIMULATE_BACKFILL": "lots"}, incidents=0)
