@@ -11,9 +11,9 @@ A suppressed cell counts as *recoverable* when, with every shown cell as a known
 - the relations determine it linearly (its column is independent of the other hidden columns,
   i.e. the hidden-cell system pins it whatever the others are), or
 - non-negativity does: a relation whose shown cells already add up leaves 0 for each hidden one.
-While some hidden cell is recoverable, the smallest shown cell sharing a relation with it is
-hidden too (children before totals, then by name, so the choice is deterministic). This stops at
-a fixed point because every round hides one more cell.
+While some hidden cell is recoverable, one more shown cell is hidden: the first, in a
+deterministic order (leaves before totals, neighbours first, smallest first), that protects it
+(see `_complement`). This stops because every round hides one more cell.
 
 Not covered (documented limits): differencing across requests (two overlapping periods, or a
 commune against its QPVs), and interval bounds narrower than exact recovery."""
@@ -95,18 +95,15 @@ def _zero_forced(
 
 
 def _linearly_determined(unknown: set[str], relations: Sequence[Relation]) -> set[str]:
-    """Hidden cells whose value the relations fix whatever the other hidden cells are."""
+    """Hidden cells whose value the relations fix whatever the other hidden cells are: in the
+    reduced row echelon form of the hidden-cell system, a row with a single non-zero entry."""
     columns = sorted(unknown)
-    rows = [_row(relation, columns) for relation in relations]
-    rows = [row for row in rows if any(row)]
-    if not rows:
-        return set()
-    full = _rank(rows)
+    rows = [row for row in (_row(r, columns) for r in relations) if any(row)]
     determined = set()
-    for index, column in enumerate(columns):
-        without = [row[:index] + row[index + 1 :] for row in rows]
-        if _rank(without) < full:
-            determined.add(column)
+    for row in _reduced(rows):
+        nonzero = [i for i, value in enumerate(row) if value != 0]
+        if len(nonzero) == 1:
+            determined.add(columns[nonzero[0]])
     return determined
 
 
@@ -116,8 +113,8 @@ def _row(relation: Relation, columns: list[str]) -> list[Fraction]:
     return [coefficient.get(column, Fraction(0)) for column in columns]
 
 
-def _rank(rows: list[list[Fraction]]) -> int:
-    """Rank by Gaussian elimination over the rationals (exact)."""
+def _reduced(rows: list[list[Fraction]]) -> list[list[Fraction]]:
+    """Reduced row echelon form over the rationals (exact); zero rows dropped."""
     matrix = [list(row) for row in rows]
     rank = 0
     width = len(matrix[0]) if matrix else 0
@@ -126,27 +123,38 @@ def _rank(rows: list[list[Fraction]]) -> int:
         if pivot is None:
             continue
         matrix[rank], matrix[pivot] = matrix[pivot], matrix[rank]
+        lead = matrix[rank][column]
+        matrix[rank] = [value / lead for value in matrix[rank]]
         for r in range(len(matrix)):
             if r != rank and matrix[r][column] != 0:
-                factor = matrix[r][column] / matrix[rank][column]
+                factor = matrix[r][column]
                 matrix[r] = [a - factor * b for a, b in zip(matrix[r], matrix[rank], strict=True)]
         rank += 1
-    return rank
+    return matrix[:rank]
 
 
 def _complement(
     cells: Mapping[str, int], hidden: set[str], relations: Sequence[Relation], exposed: str
 ) -> str | None:
-    """The shown cell to hide next to protect `exposed`: the smallest one it shares a relation
-    with, children before totals so that the totals partners need most stay visible."""
-    parents = {r.parent for r in relations}
-    candidates = {
-        cell
-        for relation in relations
-        if exposed in relation.cells
-        for cell in relation.cells
-        if cell not in hidden
-    }
+    """The shown cell to hide next so that `exposed` is no longer recoverable.
+
+    Candidates go by how many relations they total (leaves first, the grand total last: the
+    totals partners need most stay visible), cells sharing a relation with `exposed` first, then
+    the smallest; the first candidate that shrinks what is recoverable wins (so a leaf is
+    preferred to a total that would protect more at once), else the first."""
+    totals: dict[str, int] = {}
+    for relation in relations:
+        totals[relation.parent] = totals.get(relation.parent, 0) + 1
+    near = {c for r in relations if exposed in r.cells for c in r.cells}
+    related = {c for r in relations for c in r.cells}
+    candidates = sorted(
+        (c for c in related if c not in hidden),
+        key=lambda c: (totals.get(c, 0), c not in near, cells[c], c),
+    )
     if not candidates:
         return None
-    return min(candidates, key=lambda c: (c in parents, cells[c], c))
+    before = len(recoverable(cells, hidden, relations))
+    for candidate in candidates:
+        if len(recoverable(cells, hidden | {candidate}, relations)) < before:
+            return candidate
+    return candidates[0]
