@@ -1,4 +1,7 @@
-"""Wiring of the intake service: the only place that builds its resources."""
+"""Wiring of the intake service: the only place that builds its resources.
+
+Start-up order: database pool, authenticator (LISTENs for key revocations), known territories,
+then the producer. /health/ready checks the database and the broker for real each time."""
 
 from __future__ import annotations
 
@@ -10,9 +13,21 @@ from faststream.kafka import KafkaBroker
 from faststream.kafka.prometheus import KafkaPrometheusMiddleware
 from prometheus_client import CollectorRegistry
 
+from vigie.api import install_error_handlers
+from vigie.auth import Authenticator
 from vigie.db import check_database, create_pool
 from vigie.health import Check, health_router
+from vigie_intake.api import intake_router
+from vigie_intake.ingest import Ingestor
+from vigie_intake.metrics import IntakeMetrics
+from vigie_intake.publisher import IncidentPublisher
+from vigie_intake.rate_limit import RateLimiter
 from vigie_intake.settings import IntakeSettings
+from vigie_intake.territories import KnownTerritories
+
+# aiokafka's own timeout for a produce request; our publish deadline (settings) is shorter,
+# this only bounds how long a batch stays buffered for a broker that is gone.
+_REQUEST_TIMEOUT_MS = 10_000
 
 
 def create_app(settings: IntakeSettings) -> FastAPI:
@@ -22,21 +37,56 @@ def create_app(settings: IntakeSettings) -> FastAPI:
         settings.kafka,
         middlewares=[KafkaPrometheusMiddleware(registry=registry, app_name="vigie-intake")],
         client_id="vigie-intake",
+        acks="all",
+        enable_idempotence=False,
+        linger_ms=settings.linger_ms,
+        request_timeout_ms=_REQUEST_TIMEOUT_MS,
+        max_request_size=2 * settings.max_event_bytes,
+    )
+    metrics = IntakeMetrics(registry)
+    limiter = RateLimiter(rate=settings.rate_per_s, burst=settings.rate_burst)
+    territories = KnownTerritories(
+        refresh_s=settings.territory_refresh_s,
+        miss_refresh_s=settings.territory_miss_refresh_s,
+    )
+    ingestor = Ingestor(
+        publisher=IncidentPublisher(broker, timeout_s=settings.publish_timeout_s),
+        territories=territories,
+        metrics=metrics,
+        retry_after_s=settings.retry_after_s,
+        max_batch_events=settings.max_batch_events,
     )
     checks: dict[str, Check] = {}
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         pool = await create_pool(settings.dsn)
-        await broker.start()
-        checks.update(database=lambda: check_database(pool), broker=lambda: broker.ping(2.0))
+        admin_token = settings.admin_token.get_secret_value() if settings.admin_token else None
+        authenticator = Authenticator(pool, admin_token=admin_token)
         try:
+            await authenticator.start()
+            await territories.start(pool)
+            await broker.start()
+            app.state.authenticator = authenticator
+            checks.update(database=lambda: check_database(pool), broker=lambda: broker.ping(2.0))
             yield
         finally:
             checks.clear()
             await broker.stop()
+            await territories.stop()
+            await authenticator.stop()
             await pool.close()
 
     app = FastAPI(title="Vigie intake", lifespan=lifespan)
+    install_error_handlers(app)
     app.include_router(health_router(checks=lambda: checks, registry=registry))
+    app.include_router(
+        intake_router(
+            ingestor,
+            limiter=limiter,
+            metrics=metrics,
+            max_event_bytes=settings.max_event_bytes,
+            max_batch_bytes=settings.max_batch_bytes,
+        )
+    )
     return app

@@ -1,11 +1,44 @@
-"""Settings of the intake process."""
+"""Settings of the intake process.
+
+Limits and timings are settings so that tests and the benchmark can change them; the defaults are
+the contract's (§5) and generous enough for the demo feed."""
 
 from pydantic import AliasChoices, Field
 
 from vigie.settings import ServiceSettings
+
+MIB = 1024 * 1024
+
+
+def _env(name: str) -> AliasChoices:
+    return AliasChoices(name, name.removeprefix("INTAKE_").lower())
 
 
 class IntakeSettings(ServiceSettings):
     """Environment of the intake service (CONTRACT §1)."""
 
     port: int = Field(default=8081, validation_alias=AliasChoices("INTAKE_PORT", "port"))
+    # Per API key, in requests (a batch counts as one request): a landlord system posting
+    # events one by one stays far below this; the load of `vigie simulate` too.
+    rate_per_s: float = Field(default=200.0, gt=0, validation_alias=_env("INTAKE_RATE_PER_S"))
+    rate_burst: float = Field(default=400.0, ge=1, validation_alias=_env("INTAKE_RATE_BURST"))
+    # The broker must acknowledge within this time, else 503: below the 2 s the contract allows.
+    publish_timeout_s: float = Field(
+        default=1.5, gt=0, le=2.0, validation_alias=_env("INTAKE_PUBLISH_TIMEOUT_S")
+    )
+    retry_after_s: int = Field(default=2, ge=1, validation_alias=_env("INTAKE_RETRY_AFTER_S"))
+    linger_ms: int = Field(default=1, ge=0, validation_alias=_env("INTAKE_LINGER_MS"))
+    max_event_bytes: int = Field(default=MIB, ge=1, validation_alias=_env("INTAKE_MAX_EVENT_BYTES"))
+    max_batch_bytes: int = Field(
+        default=16 * MIB, ge=1, validation_alias=_env("INTAKE_MAX_BATCH_BYTES")
+    )
+    max_batch_events: int = Field(
+        default=10_000, ge=1, validation_alias=_env("INTAKE_MAX_BATCH_EVENTS")
+    )
+    territory_refresh_s: float = Field(
+        default=60.0, gt=0, validation_alias=_env("INTAKE_TERRITORY_REFRESH_S")
+    )
+    # After an unknown territory, reload early unless the last load is more recent than this.
+    territory_miss_refresh_s: float = Field(
+        default=5.0, ge=0, validation_alias=_env("INTAKE_TERRITORY_MISS_REFRESH_S")
+    )

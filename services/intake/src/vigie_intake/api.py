@@ -1,0 +1,145 @@
+"""HTTP routes of the intake (CONTRACT §5): authentication, rate limit and body size here, the
+rest in `ingest.py`. Answers are encoded with orjson and no response model, to keep the
+single-event path cheap."""
+
+# No `from __future__ import annotations`: FastAPI must see the dependency annotations of the
+# routes defined inside `intake_router` as objects, not as names it cannot resolve.
+
+import time
+from typing import Annotated, Any
+
+import orjson
+from fastapi import APIRouter, Depends, Header, Request, Response
+
+from vigie.api import ApiError, current_principal
+from vigie.auth import Principal
+from vigie.nomenclature import default_nomenclature
+from vigie_intake.ingest import Ingestor
+from vigie_intake.metrics import IntakeMetrics
+from vigie_intake.rate_limit import RateLimiter, retry_after_header
+from vigie_intake.validation import (
+    MalformedBody,
+    TooManyEvents,
+    UnsupportedMediaType,
+    errors_json,
+    media_kind,
+    rejected_json,
+)
+
+_WRITE_ROLES = ("admin", "landlord")
+_EVENT_DOC = "One incident event (CONTRACT §3) as a JSON object."
+_BATCH_DOC = (
+    "Up to 10,000 events as a JSON array (`application/json`), NDJSON (`application/x-ndjson`)"
+    " or CSV with a header row of §3 field names (`text/csv`). Valid lines are published, bad"
+    " lines reported by index."
+)
+
+
+def _json(data: Any, status: int = 200) -> Response:
+    return Response(orjson.dumps(data), status_code=status, media_type="application/json")
+
+
+def intake_router(
+    ingestor: Ingestor,
+    *,
+    limiter: RateLimiter,
+    metrics: IntakeMetrics,
+    max_event_bytes: int,
+    max_batch_bytes: int,
+) -> APIRouter:
+    """The `/v1` routes."""
+    router = APIRouter(prefix="/v1", tags=["incidents"])
+
+    async def writer(
+        request: Request, authorization: Annotated[str | None, Header()] = None
+    ) -> Principal:
+        """The caller, if it may write incidents and is within its rate."""
+        try:
+            principal = await current_principal(request, authorization)
+        except ApiError:
+            metrics.reject("unauthenticated", None)
+            raise
+        if principal.role not in _WRITE_ROLES:
+            metrics.reject("forbidden", principal.landlord_id)
+            raise ApiError(403, "forbidden", f"the {principal.role} role may not write incidents")
+        wait = limiter.take(principal.key_id, now=time.monotonic())
+        if wait:
+            metrics.reject("rate_limited", principal.landlord_id)
+            raise ApiError(
+                429,
+                "rate_limited",
+                f"over this key's rate of {limiter.rate:g} requests/s",
+                headers={"Retry-After": retry_after_header(wait)},
+            )
+        return principal
+
+    Writer = Annotated[Principal, Depends(writer)]
+
+    @router.post(
+        "/incidents",
+        status_code=202,
+        summary="Report one incident event",
+        description=_EVENT_DOC,
+        responses={401: {}, 403: {}, 413: {}, 422: {}, 429: {}, 503: {}},
+    )
+    async def post_incident(request: Request, principal: Writer) -> Response:
+        body = await _read_body(request, limit=max_event_bytes, metrics=metrics)
+        accepted = await ingestor.one(body, principal)
+        return _json({"event_id": str(accepted.event.event_id), "status": "accepted"}, 202)
+
+    @router.post(
+        "/incidents/batch",
+        summary="Report many incident events",
+        description=_BATCH_DOC,
+        responses={401: {}, 403: {}, 413: {}, 415: {}, 422: {}, 429: {}, 503: {}},
+    )
+    async def post_batch(request: Request, principal: Writer) -> Response:
+        try:
+            kind = media_kind(request.headers.get("content-type"))
+        except UnsupportedMediaType as exc:
+            metrics.reject("unsupported_media_type", principal.landlord_id)
+            raise ApiError(415, "unsupported_media_type", str(exc)) from None
+        body = await _read_body(request, limit=max_batch_bytes, metrics=metrics)
+        try:
+            outcome = await ingestor.batch(body, kind, principal)
+        except TooManyEvents as exc:
+            metrics.reject("too_large", principal.landlord_id)
+            raise ApiError(413, "payload_too_large", str(exc)) from None
+        except MalformedBody as exc:
+            metrics.reject("invalid", principal.landlord_id)
+            raise ApiError(
+                422, "invalid", "the batch cannot be read", errors=errors_json(exc.errors)
+            ) from None
+        return _json(
+            {
+                "accepted": outcome.accepted,
+                "rejected": [rejected_json(r) for r in outcome.rejected],
+            }
+        )
+
+    @router.get("/nomenclature", summary="Incident categories and GSUP domains")
+    async def nomenclature(_: Annotated[Principal, Depends(current_principal)]) -> Response:
+        return _json(default_nomenclature().model_dump(mode="json"))
+
+    return router
+
+
+async def _read_body(request: Request, *, limit: int, metrics: IntakeMetrics) -> bytes:
+    """The request body, refusing with 413 as soon as it is known to exceed `limit` bytes."""
+    declared = request.headers.get("content-length")
+    if declared is not None and declared.isdigit() and int(declared) > limit:
+        metrics.reject("too_large", None)
+        raise _too_large(limit)
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            metrics.reject("too_large", None)
+            raise _too_large(limit)
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def _too_large(limit: int) -> ApiError:
+    return ApiError(413, "payload_too_large", f"the body exceeds {limit} bytes")
