@@ -26,7 +26,7 @@ from vigie_cli.incident_csv import (
 from vigie_cli.intake_client import GaveUp, IntakeClient, IntakeError
 from vigie_cli.intake_target import find_intake
 
-FIND_INTAKE_S = 5.0
+FIND_INTAKE_S = 2.0  # a running `vigie run` has intake ready; no long wait for a typo
 PATIENCE_S = 120.0  # how long one chunk may wait for an overloaded or restarting intake
 SHOWN_ERRORS = 20
 

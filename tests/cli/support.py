@@ -1,0 +1,69 @@
+"""Helpers of the CLI end-to-end tests: a real intake process, the CLI as a subprocess, and a
+reader of `incidents.v1`."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import sys
+from dataclasses import dataclass
+
+from aiokafka import AIOKafkaConsumer
+from aiokafka.structs import TopicPartition
+
+from vigie import topics
+
+ADMIN_TOKEN = "cli-e2e-admin-token"
+
+
+@dataclass(frozen=True)
+class Finished:
+    """A finished CLI run."""
+
+    code: int
+    stdout: str
+    stderr: str
+
+
+async def run_cli(*args: str, env: dict[str, str], within: float = 120.0) -> Finished:
+    """Run `python -m vigie_cli ARGS` with extra environment; wait for it to end."""
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "vigie_cli",
+        *args,
+        env={**os.environ, "COLUMNS": "200", **env},
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    try:
+        out, err = await asyncio.wait_for(process.communicate(), timeout=within)
+    except TimeoutError:
+        process.kill()
+        await process.wait()
+        raise
+    assert process.returncode is not None
+    return Finished(process.returncode, out.decode(), err.decode())
+
+
+async def read_incidents(bootstrap: str, *, quiet_s: float = 1.0) -> list[tuple[bytes, bytes]]:
+    """Every (key, value) on `incidents.v1`, read until nothing new came for `quiet_s`."""
+    # Partitions assigned by hand: joining a consumer group costs seconds on the local broker.
+    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
+    await consumer.start()
+    records: list[tuple[bytes, bytes]] = []
+    try:
+        await consumer.topics()
+        partitions = consumer.partitions_for_topic(topics.INCIDENTS) or set()
+        consumer.assign([TopicPartition(topics.INCIDENTS, p) for p in sorted(partitions)])
+        await consumer.seek_to_beginning()
+        loop = asyncio.get_running_loop()
+        last_new = loop.time()
+        while loop.time() - last_new < quiet_s:
+            batch = await consumer.getmany(timeout_ms=200)
+            for partition_records in batch.values():
+                records.extend((r.key or b"", r.value or b"") for r in partition_records)
+                last_new = loop.time()
+    finally:
+        await consumer.stop()
+    return records
