@@ -152,17 +152,6 @@ async def test_a_clean_import_succeeds_and_can_be_repeated(
     assert any(getattr(e, "cost_eur", None) == 1250.4 for e in events)
 
 
-async def test_import_without_intake_is_one_clear_line(tmp_path: Path) -> None:
-    file = tmp_path / "x.csv"
-    file.write_text(HEADER + "\n" + f"A-1,QN09328M,BIE-TAG,{WHEN},2,patrimoine,aucune,\n")
-    env = {"VIGIE_DATA_DIR": str(tmp_path), "INTAKE_URL": "http://127.0.0.1:9", "INTAKE_TOKEN": "x"}
-    finished = await run_cli("incidents", "import", str(file), "--landlord", "b", env=env)
-    assert finished.code == 2
-    assert "cannot reach intake" in finished.stderr
-    assert "Traceback" not in finished.stderr
-    assert len(finished.stderr.strip().splitlines()) == 1
-
-
 async def test_simulate_stops_cleanly_on_ctrl_c(cli_env: dict[str, str]) -> None:
     env = {**os.environ, **cli_env, "VIGIE_SIMULATE_BACKFILL": "0", "COLUMNS": "200"}
     process = await asyncio.create_subprocess_exec(

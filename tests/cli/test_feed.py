@@ -196,3 +196,23 @@ def test_history_size_setting() -> None:
     assert _history_size({"VIGIE_SIMULATE_BACKFILL": "0"}, incidents=0) == 0
     with pytest.raises(CliError):
         _history_size({"VIGIE_SIMULATE_BACKFILL": "lots"}, incidents=0)
+
+
+async def test_a_stop_during_history_counts_the_rest_as_unsent(scenario: Scenario) -> None:
+    postings = scenario.history(count=1500, now=NOW)
+    intake = ScriptedIntake()
+    stats = FeedStats()
+    stop = asyncio.Event()
+
+    def progress(done: int, total: int) -> None:
+        if done > 0:
+            stop.set()  # Ctrl-C after the first batch
+
+    async with intake.client() as client:
+        await send_history(
+            postings, client=client, reporter=Reporter(stats, lambda _: None), progress=progress,
+            stop=stop,
+        )  # fmt: skip
+    assert 0 < len(intake.received) < len(postings)
+    assert stats.accepted == len(intake.received)
+    assert stats.unsent == len(postings) - len(intake.received)

@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -55,11 +55,14 @@ def current_target(env: Mapping[str, str]) -> IntakeTarget:
     return target_from(env, run=run, admin_token_file_text=token_text)
 
 
-async def find_intake(env: Mapping[str, str], *, wait_s: float) -> IntakeTarget:
+async def find_intake(
+    env: Mapping[str, str], *, wait_s: float, on_wait: Callable[[str], None] | None = None
+) -> IntakeTarget:
     """A ready intake and a token, waiting up to `wait_s` (a starting `vigie run` writes its
-    run file only once every service is ready)."""
+    run file only once every service is ready); `on_wait` hears once why it waits."""
     loop = asyncio.get_running_loop()
     deadline = loop.time() + wait_s
+    told = False
     async with httpx.AsyncClient(timeout=2.0) as http:
         while True:
             target = current_target(env)
@@ -68,6 +71,9 @@ async def find_intake(env: Mapping[str, str], *, wait_s: float) -> IntakeTarget:
                 return target
             if loop.time() >= deadline:
                 raise CliError(reason)
+            if on_wait is not None and not told:
+                on_wait(reason)
+                told = True
             await asyncio.sleep(0.5)
 
 

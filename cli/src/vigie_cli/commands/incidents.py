@@ -82,12 +82,13 @@ def _report(path: Path, *, errors: list[LineError], accepted: int, total: int) -
     report = report_path(path)
     if not errors:
         report.unlink(missing_ok=True)  # an old report would describe another import
-        console.print(f"{accepted:,} incident lines accepted from {path}")
+        console.print(f"{accepted:,} incident lines accepted from {path}", soft_wrap=True)
         return
     ordered = sorted(errors, key=lambda e: (e.line, e.field))
     for error in ordered[:SHOWN_ERRORS]:
         err_console.print(
-            f"line {error.line}: [bold]{escape(error.field)}[/bold] {escape(error.message)}"
+            f"line {error.line}: [bold]{escape(error.field)}[/bold] {escape(error.message)}",
+            soft_wrap=True,
         )
     if len(ordered) > SHOWN_ERRORS:
         err_console.print(f"… and {len(ordered) - SHOWN_ERRORS:,} more")

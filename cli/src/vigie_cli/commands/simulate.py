@@ -12,9 +12,10 @@ import asyncio
 import os
 import random
 import signal
-from collections.abc import Mapping
+from collections.abc import Awaitable, Mapping
 from contextlib import suppress
 from datetime import UTC, datetime
+from typing import TypeVar
 
 import asyncpg
 
@@ -37,6 +38,8 @@ RETRY_NOTICE_EVERY_S = 10.0
 COUNT_INCIDENTS = "SELECT count(*) FROM incidents"
 KNOWN_QPVS = "SELECT territory_id FROM territories WHERE kind = 'qpv'"
 
+T = TypeVar("T")
+
 
 async def simulate(*, rate: float, duration: float | None) -> None:
     """Post history if needed, then live events at `rate`/s until `duration` or a stop signal."""
@@ -46,7 +49,12 @@ async def simulate(*, rate: float, duration: float | None) -> None:
     seed = _seed(env)
     stop, abort = asyncio.Event(), asyncio.Event()
     _on_stop_signals(stop, abort)
-    target = await find_intake(env, wait_s=FIND_INTAKE_S)
+    target = await _unless_stopped(
+        find_intake(env, wait_s=FIND_INTAKE_S, on_wait=_tell_waiting), stop
+    )
+    if target is None:
+        console.print("simulate: stopped before intake was reachable; nothing sent")
+        return
     count, known = await _database_facts()
     territories = parse_territories(reference_csv()).territories.values()
     try:
@@ -56,17 +64,18 @@ async def simulate(*, rate: float, duration: float | None) -> None:
     console.print(
         f"simulate: {len(scenario.landlords)} demo landlords in "
         f"{len({s.territory_id for s in scenario.sites})} QPVs → {target.url} "
-        f"(seed {seed}, {rate:g} events/s)"
+        f"(seed {seed}, {rate:g} events/s)",
+        soft_wrap=True,
     )
     stats = FeedStats()
-    reporter = Reporter(stats, lambda line: err_console.print(line, markup=False))
+    reporter = Reporter(stats, lambda line: err_console.print(line, markup=False, soft_wrap=True))
     loop = asyncio.get_running_loop()
     started = loop.time()
     try:
         async with _client(target, abort) as client:
             history = _history_size(env, incidents=count)
             if history and not stop.is_set():
-                await _history(scenario, history, client=client, reporter=reporter)
+                await _history(scenario, history, client=client, reporter=reporter, stop=stop)
             if not stop.is_set():
                 await _live(
                     scenario,
@@ -81,9 +90,17 @@ async def simulate(*, rate: float, duration: float | None) -> None:
         pass  # stopped while intake was away: the summary counts what was not sent
     except IntakeError as exc:
         stats.fatal = str(exc)
-    console.print(stats.summary(elapsed_s=loop.time() - started))
+    console.print(stats.summary(elapsed_s=loop.time() - started), soft_wrap=True)
     if stats.fatal:
         raise CliError(f"intake refused the demo feed: {stats.fatal}")
+
+
+def _tell_waiting(reason: str) -> None:
+    err_console.print(
+        f"simulate: waiting up to {FIND_INTAKE_S:.0f} s for intake ({reason})",
+        markup=False,
+        soft_wrap=True,
+    )
 
 
 def _client(target: IntakeTarget, abort: asyncio.Event) -> IntakeClient:
@@ -93,19 +110,40 @@ def _client(target: IntakeTarget, abort: asyncio.Event) -> IntakeClient:
         now = asyncio.get_running_loop().time()
         if now - last[0] >= RETRY_NOTICE_EVERY_S:
             last[0] = now
-            err_console.print(f"simulate: {reason}; retrying in {delay:.1f} s (same event ids)")
+            err_console.print(
+                f"simulate: {reason}; retrying in {delay:.1f} s (same event ids)", soft_wrap=True
+            )
 
     return IntakeClient(
         url=target.url, token=target.token or "", patience_s=None, stop=abort, on_retry=notice
     )
 
 
+async def _unless_stopped(work: Awaitable[T], stop: asyncio.Event) -> T | None:
+    """The result of `work`, or None when `stop` is set first (Ctrl-C while waiting)."""
+    task = asyncio.ensure_future(work)
+    stopped = asyncio.ensure_future(stop.wait())
+    await asyncio.wait({task, stopped}, return_when=asyncio.FIRST_COMPLETED)
+    stopped.cancel()
+    if task.done():
+        return task.result()
+    task.cancel()
+    with suppress(asyncio.CancelledError):
+        await task
+    return None
+
+
 async def _history(
-    scenario: Scenario, size: int, *, client: IntakeClient, reporter: Reporter
+    scenario: Scenario,
+    size: int,
+    *,
+    client: IntakeClient,
+    reporter: Reporter,
+    stop: asyncio.Event,
 ) -> None:
     postings = scenario.history(count=size, now=datetime.now(UTC), days=HISTORY_DAYS)
     with progress_bar(f"history ({HISTORY_DAYS} days)") as update:
-        await send_history(postings, client=client, reporter=reporter, progress=update)
+        await send_history(postings, client=client, reporter=reporter, progress=update, stop=stop)
 
 
 async def _live(

@@ -165,8 +165,9 @@ async def send_history(
     client: IntakeClient,
     reporter: Reporter,
     progress: Callable[[int, int], None],
+    stop: asyncio.Event | None = None,
 ) -> None:
-    """Post the history, landlord by landlord, in JSON batches."""
+    """Post the history, landlord by landlord, in JSON batches, until done or `stop`."""
     by_landlord: dict[str, list[Posting]] = {}
     for posting in postings:
         by_landlord.setdefault(posting.landlord_id, []).append(posting)
@@ -175,6 +176,9 @@ async def send_history(
     progress(done, len(postings))
     for landlord_postings in by_landlord.values():
         for start in range(0, len(landlord_postings), HISTORY_BATCH):
+            if stop is not None and stop.is_set():
+                reporter.stats.unsent += len(postings) - done
+                return
             batch = landlord_postings[start : start + HISTORY_BATCH]
             try:
                 result = await client.post_batch([p.event for p in batch])
