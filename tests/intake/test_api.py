@@ -123,7 +123,6 @@ async def test_ready_and_metrics(intake: Client) -> None:
     assert 'vigie_incidents_accepted_total{landlord_id="HLM-93"} 1.0' in text
     assert 'vigie_incidents_rejected_total{landlord_id="HLM-93",reason="invalid"} 1.0' in text
     assert "vigie_intake_publish_seconds_bucket" in text
-    assert "faststream_published_messages_total" in text
 
 
 async def test_territory_imported_while_running_is_accepted(

@@ -9,6 +9,7 @@ from typing import Any
 
 import orjson
 import pytest
+from aiokafka.partitioner import DefaultPartitioner
 
 from tests.intake.conftest import (
     ADMIN,
@@ -55,6 +56,23 @@ async def test_json_array_partial_failure(intake: Client, kafka_bootstrap: str) 
     assert rejected["event_id"] == bad["event_id"]
     assert {e["field"] for e in rejected["errors"]} == {"severity", "territory_id"}
     assert await _published_ids(kafka_bootstrap, 2) == sorted(e["event_id"] for e in good)
+
+
+async def test_batch_lines_land_where_a_single_send_would(
+    intake: Client, kafka_bootstrap: str
+) -> None:
+    territories = ["QN09302M", "QN00101M", "QN00102M", "QN09303M"]
+    events = [incident(territory_id=t) for t in territories * 5]
+    response = await intake.post("/v1/incidents/batch", json=events, headers=ADMIN)
+    assert response.json() == {"accepted": 20, "rejected": []}
+    records = await read_topic(kafka_bootstrap, expected=20)
+    assert len(records) == 20
+    partitioner = DefaultPartitioner()
+    for record in records:
+        assert record.key is not None
+        assert record.key.decode() == orjson.loads(record.value)["territory_id"]
+        assert record.partition == partitioner(record.key, [0, 1, 2, 3], [0, 1, 2, 3])
+    assert len({r.partition for r in records}) > 1
 
 
 async def test_ndjson_with_a_line_that_is_not_json(intake: Client, kafka_bootstrap: str) -> None:

@@ -1,7 +1,9 @@
 """Wiring of the intake service: the only place that builds its resources.
 
 Start-up order: database pool, authenticator (LISTENs for key revocations), known territories,
-then the producer. /health/ready checks the database and the broker for real each time."""
+then the producer. /health/ready checks the database and the broker for real each time.
+The producer is aiokafka's, not FastStream's (see `publisher.py` for why), so the metrics are
+the intake's own (`metrics.py`): there is no FastStream middleware on this path."""
 
 from __future__ import annotations
 
@@ -9,8 +11,6 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
-from faststream.kafka import KafkaBroker
-from faststream.kafka.prometheus import KafkaPrometheusMiddleware
 from prometheus_client import CollectorRegistry
 
 from vigie.api import install_error_handlers
@@ -25,23 +25,15 @@ from vigie_intake.rate_limit import RateLimiter
 from vigie_intake.settings import IntakeSettings
 from vigie_intake.territories import KnownTerritories
 
-# aiokafka's own timeout for a produce request; our publish deadline (settings) is shorter,
-# this only bounds how long a batch stays buffered for a broker that is gone.
-_REQUEST_TIMEOUT_MS = 10_000
-
 
 def create_app(settings: IntakeSettings) -> FastAPI:
     """The intake ASGI app; the pool and the broker open and close with its lifespan."""
     registry = CollectorRegistry()
-    broker = KafkaBroker(
-        settings.kafka,
-        middlewares=[KafkaPrometheusMiddleware(registry=registry, app_name="vigie-intake")],
-        client_id="vigie-intake",
-        acks="all",
-        enable_idempotence=False,
+    publisher = IncidentPublisher(
+        bootstrap_servers=settings.kafka,
+        timeout_s=settings.publish_timeout_s,
         linger_ms=settings.linger_ms,
-        request_timeout_ms=_REQUEST_TIMEOUT_MS,
-        max_request_size=2 * settings.max_event_bytes,
+        max_request_bytes=2 * settings.max_event_bytes,
     )
     metrics = IntakeMetrics(registry)
     limiter = RateLimiter(rate=settings.rate_per_s, burst=settings.rate_burst)
@@ -50,7 +42,7 @@ def create_app(settings: IntakeSettings) -> FastAPI:
         miss_refresh_s=settings.territory_miss_refresh_s,
     )
     ingestor = Ingestor(
-        publisher=IncidentPublisher(broker, timeout_s=settings.publish_timeout_s),
+        publisher=publisher,
         territories=territories,
         metrics=metrics,
         retry_after_s=settings.retry_after_s,
@@ -66,13 +58,13 @@ def create_app(settings: IntakeSettings) -> FastAPI:
         try:
             await authenticator.start()
             await territories.start(pool)
-            await broker.start()
+            await publisher.start()
             app.state.authenticator = authenticator
-            checks.update(database=lambda: check_database(pool), broker=lambda: broker.ping(2.0))
+            checks.update(database=lambda: check_database(pool), broker=publisher.ping)
             yield
         finally:
             checks.clear()
-            await broker.stop()
+            await publisher.stop()
             await territories.stop()
             await authenticator.stop()
             await pool.close()
