@@ -5,12 +5,18 @@ from __future__ import annotations
 
 import asyncio
 import os
+import signal
+import subprocess
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
+from pathlib import Path
 
 from aiokafka import AIOKafkaConsumer
 from aiokafka.structs import TopicPartition
 
+from tests.support.services import wait_http_ready
 from vigie import topics
 
 ADMIN_TOKEN = "cli-e2e-admin-token"
@@ -67,3 +73,39 @@ async def read_incidents(bootstrap: str, *, quiet_s: float = 1.0) -> list[tuple[
     finally:
         await consumer.stop()
     return records
+
+
+@contextmanager
+def intake_on(port: int, *, env: dict[str, str], log: Path) -> Iterator[subprocess.Popen[bytes]]:
+    """An intake process on a given port (to stop and start again on the same address)."""
+    with log.open("ab") as out:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "vigie_intake"],
+            env={**os.environ, **env, "INTAKE_PORT": str(port)},
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+    try:
+        wait_http_ready(f"http://127.0.0.1:{port}", timeout=60, process=process)
+        yield process
+    finally:
+        if process.poll() is None:
+            process.send_signal(signal.SIGTERM)
+            try:
+                process.wait(15)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait(5)
+
+
+async def first_line(stream: asyncio.StreamReader | None, *, containing: bytes) -> bytes:
+    """Read lines until one holds `containing` (a minute at most)."""
+    assert stream is not None
+    async with asyncio.timeout(60):
+        while True:
+            line = await stream.readline()
+            if not line:
+                raise EOFError(f"stream ended before {containing!r}")
+            if containing in line:
+                return line

@@ -16,7 +16,7 @@ from pathlib import Path
 import orjson
 import pytest
 
-from tests.cli.support import ADMIN_TOKEN, read_incidents, run_cli
+from tests.cli.support import ADMIN_TOKEN, first_line, intake_on, read_incidents, run_cli
 from tests.support.services import service_process
 from vigie.events import parse_event
 from vigie.infra.processes import free_port
@@ -152,24 +152,6 @@ async def test_a_clean_import_succeeds_and_can_be_repeated(
     assert any(getattr(e, "cost_eur", None) == 1250.4 for e in events)
 
 
-async def test_simulate_stops_cleanly_on_ctrl_c(cli_env: dict[str, str]) -> None:
-    env = {**os.environ, **cli_env, "VIGIE_SIMULATE_BACKFILL": "0", "COLUMNS": "200"}
-    process = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "vigie_cli", "simulate", "--rate", "20",
-        env=env, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
-    )  # fmt: skip
-    assert process.stdout is not None
-    started = await asyncio.wait_for(process.stdout.readline(), timeout=60)
-    assert b"demo landlords" in started
-    await asyncio.sleep(1.5)
-    process.send_signal(signal.SIGINT)
-    out, err = await asyncio.wait_for(process.communicate(), timeout=30)
-    assert process.returncode == 0, err.decode()
-    assert b"Traceback" not in err
-    summary = out.decode().strip().splitlines()[-1]
-    assert re.match(r"simulate: \d+ events in .* accepted, 0 rejected, 0 unsent", summary)
-
-
 async def test_simulate_waits_for_the_run_file_of_a_starting_vigie_run(
     intake_url: str, tmp_path: Path
 ) -> None:
@@ -197,3 +179,84 @@ async def test_simulate_waits_for_the_run_file_of_a_starting_vigie_run(
     assert finished.code == 0, finished.stderr
     assert f"→ {intake_url}" in finished.stdout
     assert re.search(r"[1-9]\d* accepted, 0 rejected, 0 unsent", finished.stdout)
+
+
+@pytest.fixture
+def intake_env(kafka_bootstrap: str, database_url: str) -> dict[str, str]:
+    """The environment of an intake process on the test's broker and database."""
+    return {
+        "KAFKA_BOOTSTRAP_SERVERS": kafka_bootstrap,
+        "DATABASE_URL": database_url,
+        "VIGIE_ADMIN_TOKEN": ADMIN_TOKEN,
+    }
+
+
+async def test_simulate_loses_nothing_while_intake_restarts(
+    intake_env: dict[str, str],
+    kafka_bootstrap: str,
+    tmp_path: Path,
+    reference_territories: list[Territory],
+) -> None:
+    port = free_port()
+    env = {
+        **os.environ,
+        **intake_env,
+        "INTAKE_URL": f"http://127.0.0.1:{port}",
+        "VIGIE_DATA_DIR": str(tmp_path / "data"),
+        "VIGIE_SIMULATE_BACKFILL": "0",
+        "VIGIE_SIMULATE_SEED": "9",
+        "COLUMNS": "200",
+    }
+    log = tmp_path / "intake.log"
+    with intake_on(port, env=intake_env, log=log):
+        process = await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "vigie_cli", "simulate", "--rate", "20", "--duration", "8",
+            env=env, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+        )  # fmt: skip
+        await first_line(process.stdout, containing=b"demo landlords")
+        await asyncio.sleep(1.5)
+    # Intake is gone for a while; the feed keeps generating and retrying.
+    await asyncio.sleep(2)
+    with intake_on(port, env=intake_env, log=log):
+        out, err = await asyncio.wait_for(process.communicate(), timeout=90)
+    assert process.returncode == 0, err.decode()
+    summary = re.search(rb"simulate: (\d+) events .* (\d+) rejected, (\d+) unsent", out)
+    assert summary is not None, out.decode()
+    total, rejected, unsent = map(int, summary.groups())
+    assert (rejected, unsent) == (0, 0)
+    assert b"intake unreachable" in err
+
+    # The seed fixes the events: exactly those reached the topic, none lost, none invented.
+    scenario = Scenario(seed=9, territories=reference_territories)
+    expected = {scenario.next(now=datetime.now(UTC)).event["event_id"] for _ in range(total)}
+    published = {
+        str(parse_event(value).event_id) for _, value in await read_incidents(kafka_bootstrap)
+    }
+    assert published == expected
+
+
+async def test_ctrl_c_stops_simulate_promptly_during_an_intake_outage(
+    intake_env: dict[str, str], tmp_path: Path
+) -> None:
+    port = free_port()
+    env = {
+        **os.environ,
+        **intake_env,
+        "INTAKE_URL": f"http://127.0.0.1:{port}",
+        "VIGIE_DATA_DIR": str(tmp_path / "data"),
+        "VIGIE_SIMULATE_BACKFILL": "0",
+        "COLUMNS": "200",
+    }
+    with intake_on(port, env=intake_env, log=tmp_path / "intake.log"):
+        process = await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "vigie_cli", "simulate", "--rate", "20",
+            env=env, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+        )  # fmt: skip
+        await first_line(process.stdout, containing=b"demo landlords")
+        await asyncio.sleep(1)
+    await first_line(process.stderr, containing=b"intake unreachable")
+    process.send_signal(signal.SIGINT)
+    out, err = await asyncio.wait_for(process.communicate(), timeout=30)
+    assert process.returncode == 0, err.decode()
+    assert b"Traceback" not in err
+    assert re.search(rb"simulate: \d+ events .* [1-9]\d* unsent", out), out.decode()

@@ -29,7 +29,9 @@ from vigie_cli.intake_client import GaveUp, IntakeClient, IntakeError
 from vigie_cli.intake_target import IntakeTarget, find_intake
 
 FIND_INTAKE_S = 30.0  # `vigie run` may still be starting intake
-DRAIN_S = 5.0  # after a stop, queued events get this long to reach intake
+DRAIN_S = 5.0  # after a stop signal, queued events get this long to reach intake
+# At the end of --duration nobody is waiting for a prompt exit: queued events get a minute.
+DRAIN_AFTER_DURATION_S = 60.0
 HISTORY_DEFAULT = 6_000
 HISTORY_DAYS = 90
 FEW_INCIDENTS = 1_000
@@ -71,6 +73,7 @@ async def simulate(*, rate: float, duration: float | None) -> None:
     reporter = Reporter(stats, lambda line: err_console.print(line, markup=False, soft_wrap=True))
     loop = asyncio.get_running_loop()
     started = loop.time()
+    watchdog = asyncio.create_task(_abort_after_stop(stop, abort))
     try:
         async with _client(target, abort) as client:
             history = _history_size(env, incidents=count)
@@ -90,9 +93,18 @@ async def simulate(*, rate: float, duration: float | None) -> None:
         pass  # stopped while intake was away: the summary counts what was not sent
     except IntakeError as exc:
         stats.fatal = str(exc)
+    finally:
+        watchdog.cancel()
     console.print(stats.summary(elapsed_s=loop.time() - started), soft_wrap=True)
     if stats.fatal:
         raise CliError(f"intake refused the demo feed: {stats.fatal}")
+
+
+async def _abort_after_stop(stop: asyncio.Event, abort: asyncio.Event) -> None:
+    """After a stop signal, queued events get DRAIN_S to reach intake; then retries end."""
+    await stop.wait()
+    await asyncio.sleep(DRAIN_S)
+    abort.set()
 
 
 def _tell_waiting(reason: str) -> None:
@@ -174,7 +186,7 @@ async def _live(
         )
     finally:
         done.set()
-        _, late = await asyncio.wait(tasks, timeout=DRAIN_S)
+        _, late = await asyncio.wait(tasks, timeout=DRAIN_AFTER_DURATION_S)
         if late:
             abort.set()  # pending retries give up; their events count as unsent
             await asyncio.wait(late)
