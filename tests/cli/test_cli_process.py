@@ -64,3 +64,17 @@ async def test_simulate_stopped_while_waiting_for_intake(tmp_path: Path) -> None
     assert process.returncode == 0, err.decode()
     assert b"stopped before intake was reachable" in out
     assert b"Traceback" not in err
+
+
+async def test_lines_of_another_landlord_are_refused_before_sending(tmp_path: Path) -> None:
+    file = tmp_path / "other.csv"
+    file.write_text(
+        f"landlord_id,{HEADER}\nbailleur-b,A-1,QN09328M,BIE-TAG,{WHEN},2,patrimoine,aucune\n"
+    )
+    env = {"VIGIE_DATA_DIR": str(tmp_path), "INTAKE_URL": f"http://127.0.0.1:{free_port()}"}
+    finished = await run_cli("incidents", "import", str(file), "--landlord", "bailleur-a", env=env)
+    assert finished.code == 2
+    assert "line 2: landlord_id is 'bailleur-b'" in finished.stderr
+    assert "1 of 1 lines rejected, 0 accepted" in finished.stderr
+    report = (tmp_path / "other.csv.errors.csv").read_text().splitlines()
+    assert report[1].startswith("2,A-1,landlord_id,")

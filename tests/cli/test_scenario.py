@@ -12,15 +12,20 @@ from vigie.events import IncidentState, IncidentWithdrawn, validate_event
 from vigie.nomenclature import default_nomenclature
 from vigie.privacy import EMAIL_MASK, PHONE_MASK
 from vigie.territories import Territory
-from vigie_cli.demo.catalogue import PROFILES
+from vigie_cli.demo.catalogue import PROFILES, SURGE_CATEGORIES
 from vigie_cli.demo.landlords import DEMO_LANDLORDS
 from vigie_cli.demo.scenario import Posting, Scenario
 
 
 @pytest.fixture(scope="module")
-def history(reference_territories: list[Territory]) -> list[Posting]:
+def scenario(reference_territories: list[Territory]) -> Scenario:
+    """The scenario the `history` fixture draws from."""
+    return Scenario(seed=7, territories=reference_territories)
+
+
+@pytest.fixture(scope="module")
+def history(scenario: Scenario) -> list[Posting]:
     """A 90-day history and an hour of live events from one seed."""
-    scenario = Scenario(seed=7, territories=reference_territories)
     past = scenario.history(count=6000, now=NOW, days=90)
     return past + [scenario.next(now=NOW) for _ in range(1500)]
 
@@ -191,3 +196,27 @@ def test_only_available_territories(reference_territories: list[Territory]) -> N
     assert {p.event["territory_id"] for p in scenario.history(count=100, now=NOW)} <= available
     with pytest.raises(ValueError, match="no QPV"):
         Scenario(seed=3, territories=reference_territories, available=frozenset({"QN00101M"}))
+
+
+def test_event_ids_depend_on_the_seed_only(reference_territories: list[Territory]) -> None:
+    first = Scenario(seed=8, territories=reference_territories)
+    second = Scenario(seed=8, territories=reference_territories)
+    later = NOW + timedelta(days=3, hours=5)
+    assert [first.next(now=NOW).event["event_id"] for _ in range(300)] == [
+        second.next(now=later).event["event_id"] for _ in range(300)
+    ]
+
+
+def test_hotspots_flare_up_in_the_last_weeks(scenario: Scenario, history: list[Posting]) -> None:
+    hotspots = {(s.landlord_id, s.territory_id) for s in scenario.sites if s.hotspot}
+    assert hotspots
+    recent_start = NOW - timedelta(days=21)
+    surge: dict[bool, Counter[bool]] = {True: Counter(), False: Counter()}
+    for posting in history:
+        event = posting.event
+        if posting.kind == "reported" and (posting.landlord_id, event["territory_id"]) in hotspots:
+            recent = datetime.fromisoformat(event["occurred_at"]) >= recent_start
+            surge[recent][event["category"] in SURGE_CATEGORIES] += 1
+    recent_share = surge[True][True] / surge[True].total()
+    older_share = surge[False][True] / surge[False].total()
+    assert recent_share > 1.5 * older_share

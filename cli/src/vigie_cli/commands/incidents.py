@@ -38,9 +38,11 @@ async def import_incidents(path: Path, *, landlord_id: str) -> None:
     file = _read(path, landlord_id=landlord_id)
     if file.total == 0:
         raise CliError(f"{path}: no incident line after the header")
-    target = await find_intake(dict(os.environ), wait_s=FIND_INTAKE_S)
     errors = list(file.errors)
     accepted = 0
+    if not file.lines:  # every line already refused here: nothing to send
+        _report(path, errors=errors, accepted=accepted, total=file.total)
+    target = await find_intake(dict(os.environ), wait_s=FIND_INTAKE_S)
     async with IntakeClient(
         url=target.url, token=target.token or "", patience_s=PATIENCE_S
     ) as client:

@@ -201,7 +201,7 @@ def _history_size(env: Mapping[str, str], *, incidents: int | None) -> int:
         except ValueError:
             raise CliError("VIGIE_SIMULATE_BACKFILL must be 'auto' or a number") from None
     if incidents is None:
-        console.print("simulate: database not reachable, no history posted")
+        console.print("simulate: cannot count the stored incidents; no history posted")
         return 0
     return HISTORY_DEFAULT if incidents < FEW_INCIDENTS else 0
 

@@ -1,5 +1,6 @@
 """The demo feed's events, drawn from a seeded random generator: the same seed and the same
-`now` give the same events. Pure: nothing here does I/O or reads the clock."""
+`now` give the same events, and the same seed alone gives the same event ids in the same order
+(`now` shifts times and weights, never the number of draws). Pure: no I/O, no clock."""
 
 from __future__ import annotations
 
