@@ -116,6 +116,7 @@ def read_incident_csv(text: str, *, landlord_id: str) -> IncidentFile:
 
 
 def _header(row: list[str] | None) -> list[str]:
+    """The column names; raise IncidentFileError for a missing, unknown or repeated column."""
     if row is None or not any(c.strip() for c in row):
         raise IncidentFileError("the file is empty (a header row is expected)")
     header = [c.strip() for c in row]
@@ -134,6 +135,7 @@ def _header(row: list[str] | None) -> list[str]:
 def _line_problem(
     values: list[str], *, header: list[str], landlord_id: str, cells: dict[str, str]
 ) -> tuple[str, str] | None:
+    """(field, message) when a line cannot be sent at all, else None."""
     if len(values) > len(header):
         return "(line)", f"{len(values)} values for {len(header)} columns"
     if sum(len(v) for v in values) > MAX_LINE_BYTES:
@@ -185,6 +187,7 @@ def chunk_lines(
 
 
 def _csv_row(values: Sequence[str]) -> bytes:
+    """One CSV record, encoded."""
     buffer = io.StringIO()
     csv.writer(buffer, lineterminator="\r\n").writerow(values)
     return buffer.getvalue().encode()

@@ -73,6 +73,7 @@ def backoff_delay(attempt: int, *, retry_after: str | None, rng: random.Random) 
 
 
 def _retry_after_seconds(value: str | None) -> float | None:
+    """A Retry-After header (seconds or HTTP date) in seconds, None if absent or unreadable."""
     if not value:
         return None
     try:

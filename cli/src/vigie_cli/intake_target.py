@@ -78,6 +78,7 @@ async def find_intake(
 
 
 async def _not_ready(http: httpx.AsyncClient, target: IntakeTarget) -> str | None:
+    """Why this target cannot be used yet, or None when intake is ready."""
     if target.token is None:
         return (
             "no intake token: start `vigie run`, or set INTAKE_URL and INTAKE_TOKEN "

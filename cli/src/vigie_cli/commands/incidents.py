@@ -67,6 +67,7 @@ async def import_incidents(path: Path, *, landlord_id: str) -> None:
 
 
 def _read(path: Path, *, landlord_id: str) -> IncidentFile:
+    """The parsed file, or a one-line error."""
     try:
         text = path.read_text(encoding="utf-8")
     except UnicodeDecodeError:

@@ -108,6 +108,7 @@ async def _abort_after_stop(stop: asyncio.Event, abort: asyncio.Event) -> None:
 
 
 def _tell_waiting(reason: str) -> None:
+    """Say once why the feed has not started yet."""
     err_console.print(
         f"simulate: waiting up to {FIND_INTAKE_S:.0f} s for intake ({reason})",
         markup=False,
@@ -116,6 +117,7 @@ def _tell_waiting(reason: str) -> None:
 
 
 def _client(target: IntakeTarget, abort: asyncio.Event) -> IntakeClient:
+    """The intake client of the feed: patient until `abort`, telling about retries now and then."""
     last = [-RETRY_NOTICE_EVERY_S]
 
     def notice(reason: str, delay: float) -> None:
@@ -153,6 +155,7 @@ async def _history(
     reporter: Reporter,
     stop: asyncio.Event,
 ) -> None:
+    """Draw the history and post it with a progress bar."""
     postings = scenario.history(count=size, now=datetime.now(UTC), days=HISTORY_DAYS)
     with progress_bar(f"history ({HISTORY_DAYS} days)") as update:
         await send_history(postings, client=client, reporter=reporter, progress=update, stop=stop)
@@ -207,6 +210,7 @@ def _history_size(env: Mapping[str, str], *, incidents: int | None) -> int:
 
 
 def _seed(env: Mapping[str, str]) -> int:
+    """VIGIE_SIMULATE_SEED, else a fresh random seed."""
     value = env.get("VIGIE_SIMULATE_SEED")
     if not value:
         # A new seed per run: a restarted feed must not repeat the event_ids it sent before.

@@ -45,6 +45,7 @@ class FeedStats:
 
 
 def _duration(seconds: float) -> str:
+    """Seconds as people read them: 4.2 s, 2 min 05 s."""
     minutes, secs = divmod(int(seconds), 60)
     return f"{minutes} min {secs:02d} s" if minutes else f"{seconds:.1f} s"
 
@@ -78,6 +79,7 @@ class Reporter:
         self._show(str(posting.event.get("event_id")), errors)
 
     def _show(self, event_id: str, errors: str) -> None:
+        """Print a rejection, the first few only."""
         if self._shown < SHOWN_REJECTIONS:
             self.say(f"rejected {event_id}: {errors}")
         elif self._shown == SHOWN_REJECTIONS:
@@ -151,6 +153,7 @@ class LandlordSystem:
 
 
 async def _first_of(*events: asyncio.Event, within: float) -> None:
+    """Wait until one of the events is set, or `within` seconds."""
     waiters = [asyncio.ensure_future(e.wait()) for e in events]
     try:
         await asyncio.wait(waiters, timeout=within, return_when=asyncio.FIRST_COMPLETED)

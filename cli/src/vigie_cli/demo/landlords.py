@@ -86,6 +86,7 @@ def choose_sites(
 
 
 def _mark_hotspots(sites: list[Site], *, rng: random.Random, count: int) -> list[Site]:
+    """The same sites, `count` of them marked as hotspots."""
     if not sites:
         return sites
     hot = set(rng.sample(range(len(sites)), min(count, len(sites))))

@@ -96,6 +96,7 @@ class Scenario:
         return self._step(lambda: self._recent_time(now), now=now)
 
     def _step(self, when: Callable[[], datetime], *, now: datetime) -> Posting:
+        """One posting: a follow-up of a known incident, a re-send, or a new report."""
         draw = self.rng.random()
         if self._open and draw < CORRECTION_SHARE:
             posting = self._correction()
@@ -110,6 +111,7 @@ class Scenario:
         return posting
 
     def _report(self, occurred_at: datetime, *, now: datetime) -> Posting:
+        """A new incident, in a site drawn by weight, of a category drawn by profile."""
         recent = now - occurred_at < timedelta(days=SURGE_DAYS)
         site = self.rng.choices(
             self.sites, cum_weights=self._surge_weights if recent else self._weights
@@ -162,6 +164,7 @@ class Scenario:
         return Posting(state["landlord_id"], "corrected", state)
 
     def _withdrawal(self) -> Posting:
+        """An incident withdrawn one revision up; it is not corrected afterwards."""
         index = self.rng.randrange(len(self._open))
         state = self._open.pop(index)
         event = {
@@ -175,11 +178,13 @@ class Scenario:
         return Posting(state["landlord_id"], "withdrawn", event)
 
     def _remember(self, event: dict[str, Any]) -> None:
+        """Keep a state for later follow-ups, the most recent OPEN_LIMIT only."""
         self._open.append(event)
         if len(self._open) > OPEN_LIMIT:
             del self._open[: len(self._open) - OPEN_LIMIT]
 
     def _category(self, *, hot: bool) -> CategoryProfile:
+        """A category by frequency; on a hot site lately, the surge categories more."""
         weights = [
             p.weight * (SURGE_FACTOR if hot and p.code in SURGE_CATEGORIES else 1.0)
             for p in self._profiles
@@ -187,12 +192,14 @@ class Scenario:
         return self.rng.choices(self._profiles, weights=weights)[0]
 
     def _cost(self, profile: CategoryProfile) -> float | None:
+        """A repair cost for the costed categories, most of the time."""
         if profile.cost_eur is None or self.rng.random() < 0.3:
             return None
         typical, high = profile.cost_eur
         return round(min(high, self.rng.lognormvariate(0.0, 0.6) * typical), 2)
 
     def _description(self, profile: CategoryProfile) -> str:
+        """A gardien's sentence, now and then with a contact that intake masks."""
         text = self.rng.choice(profile.texts).format(place=self.rng.choice(PLACES))
         if self.rng.random() < CONTACT_SHARE:
             digits = {k: self.rng.randint(10, 99) for k in "abcd"}
@@ -232,7 +239,9 @@ class Scenario:
         return now - MIN_AGE - timedelta(seconds=lag)
 
     def _pick(self, values: Iterable[Any], weights: Iterable[float]) -> Any:
+        """One value drawn by weight."""
         return self.rng.choices(list(values), weights=list(weights))[0]
 
     def _uuid(self) -> str:
+        """A version-4 UUID from the seeded generator."""
         return str(uuid.UUID(int=self.rng.getrandbits(128), version=4))
