@@ -1,0 +1,185 @@
+"""The batch loop: fetch from incidents.v1, decode, apply in one transaction, then commit offsets.
+
+Order per batch: (1) the database transaction commits, (2) rejected records are in the DLQ,
+(3) counters.changed messages are published, (4) Kafka offsets are committed. A crash anywhere
+re-delivers the batch; replaying it is a no-op in the database (the (revision, event_id) rule),
+so the counters stay exact and only DLQ records or change messages may repeat.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Mapping, Sequence
+from typing import TypeAlias
+
+import asyncpg
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRebalanceListener
+from aiokafka.errors import KafkaError
+from aiokafka.structs import ConsumerRecord, TopicPartition
+
+from vigie_aggregator import notify
+from vigie_aggregator.batches import apply_revisions
+from vigie_aggregator.counting import IncidentRevision, Plan
+from vigie_aggregator.decode import InvalidMessage, decode_record
+from vigie_aggregator.dlq import Rejected, send_to_dlq
+from vigie_aggregator.metrics import AggregatorMetrics
+from vigie_aggregator.territories import TerritoryCache
+
+log = logging.getLogger(__name__)
+Record: TypeAlias = ConsumerRecord[bytes, bytes]
+Batch: TypeAlias = Mapping[TopicPartition, Sequence[Record]]
+LEFTOVER_EVERY_S = 30.0
+
+
+class BatchConsumer:
+    """Consumes incidents.v1 in batches for one member of the `aggregator` group."""
+
+    def __init__(
+        self,
+        *,
+        consumer: AIOKafkaConsumer,
+        producer: AIOKafkaProducer,
+        pool: asyncpg.Pool,
+        metrics: AggregatorMetrics,
+        max_records: int,
+        fetch_timeout_ms: int,
+    ) -> None:
+        self._consumer = consumer
+        self._producer = producer
+        self._pool = pool
+        self._metrics = metrics
+        self._territories = TerritoryCache(pool)
+        self._max_records = max_records
+        self._fetch_timeout_ms = fetch_timeout_ms
+        # Held while a batch is in flight: a rebalance waits for it before giving partitions up.
+        self.batch_lock = asyncio.Lock()
+        self._stopping = asyncio.Event()
+
+    async def run(self) -> None:
+        """Consume until stop() is called."""
+        try:
+            await self._run()
+        except Exception:
+            log.exception("consumer loop failed")
+            raise
+
+    async def _run(self) -> None:
+        next_leftovers = 0.0
+        while not self._stopping.is_set():
+            if time.monotonic() >= next_leftovers:
+                await self._publish_leftovers()
+                next_leftovers = time.monotonic() + LEFTOVER_EVERY_S
+            try:
+                batch = await self._consumer.getmany(
+                    timeout_ms=self._fetch_timeout_ms, max_records=self._max_records
+                )
+            except KafkaError as exc:
+                log.warning("fetch failed, retrying: %r", exc)
+                await asyncio.sleep(1.0)
+                continue
+            if batch:
+                async with self.batch_lock:
+                    await self.process(batch)
+
+    def stop(self) -> None:
+        """Finish the batch in flight, then return from run()."""
+        self._stopping.set()
+
+    async def process(self, batch: Batch) -> None:
+        """Apply one fetched batch end to end, offsets committed last."""
+        started = time.perf_counter()
+        records = [record for part in batch.values() for record in part]
+        revisions, rejected = await self._decode(records)
+        dlq = asyncio.create_task(send_to_dlq(self._producer, rejected))
+        try:
+            applied = await apply_revisions(self._pool, revisions, metrics=self._metrics)
+        finally:
+            await dlq
+        await notify.publish_from_outbox(
+            self._producer, self._pool, ids=applied.outbox_ids, payloads=applied.messages
+        )
+        await self._commit(batch)
+        self._record(applied.plan, rejected, size=len(records), started=started)
+
+    async def _decode(
+        self, records: Sequence[Record]
+    ) -> tuple[list[IncidentRevision], list[Rejected]]:
+        decoded: list[tuple[Record, IncidentRevision]] = []
+        rejected: list[Rejected] = []
+        for record in records:
+            try:
+                revision = decode_record(record.value, timestamp_ms=record.timestamp)
+            except InvalidMessage as exc:
+                rejected.append(Rejected(record, str(exc), _reason(str(exc))))
+            except Exception as exc:  # whatever a record does, its partition must not stall
+                rejected.append(Rejected(record, f"(body): {exc!r}", "schema"))
+            else:
+                decoded.append((record, revision))
+        named = {r.contribution.territory_id for _, r in decoded if r.contribution is not None}
+        unknown = await self._territories.unknown(named)
+        revisions: list[IncidentRevision] = []
+        for record, revision in decoded:
+            contribution = revision.contribution
+            if contribution is not None and contribution.territory_id in unknown:
+                message = f"territory_id: unknown territory {contribution.territory_id!r}"
+                rejected.append(Rejected(record, message, "territory"))
+            else:
+                revisions.append(revision)
+        return revisions, rejected
+
+    async def _commit(self, batch: Batch) -> None:
+        assigned = self._consumer.assignment()
+        offsets = {tp: part[-1].offset + 1 for tp, part in batch.items() if tp in assigned and part}
+        if not offsets:
+            return
+        try:
+            await self._consumer.commit(offsets)
+        except KafkaError as exc:
+            # A rebalance took the partition: its next owner re-reads the batch, a no-op.
+            log.info("offset commit failed, the batch will be re-read: %r", exc)
+            return
+        for tp, offset in offsets.items():
+            highwater = self._consumer.highwater(tp)
+            if highwater is not None:
+                self._metrics.lag.labels(tp.topic, str(tp.partition)).set(
+                    max(highwater - offset, 0)
+                )
+
+    def _record(self, plan: Plan, rejected: list[Rejected], *, size: int, started: float) -> None:
+        metrics = self._metrics
+        metrics.applied.inc(plan.applied)
+        metrics.duplicates.inc(plan.duplicates)
+        metrics.stale.inc(plan.stale)
+        for item in rejected:
+            metrics.dlq.labels(reason=item.reason).inc()
+        metrics.batch_size.observe(size)
+        metrics.batch_seconds.observe(time.perf_counter() - started)
+
+    async def _publish_leftovers(self) -> None:
+        try:
+            await notify.publish_leftovers(self._producer, self._pool)
+        except (OSError, KafkaError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
+            log.warning("could not publish outbox leftovers: %r", exc)
+
+
+def _reason(error: str) -> str:
+    if "invalid JSON" in error:
+        return "json"
+    return "schema"
+
+
+class WaitForBatch(ConsumerRebalanceListener):  # type: ignore[misc]
+    """Lets the batch in flight commit its offsets before partitions are handed over."""
+
+    def __init__(self, lock: asyncio.Lock) -> None:
+        self._lock = lock
+
+    async def on_partitions_revoked(self, revoked: object) -> None:
+        """Wait for the batch in flight."""
+        async with self._lock:
+            pass
+
+    async def on_partitions_assigned(self, assigned: object) -> None:
+        """Nothing to do: committed offsets say where to resume."""

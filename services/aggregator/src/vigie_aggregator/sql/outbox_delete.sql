@@ -1,0 +1,1 @@
+DELETE FROM counters_changed_outbox WHERE id = ANY($1::bigint[])

@@ -1,0 +1,72 @@
+"""From record bytes to revisions: the contract's rules, judged at the record's timestamp."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+
+import orjson
+import pytest
+
+from tests.aggregator.support import state_event, withdrawal
+from vigie_aggregator.decode import InvalidMessage, decode_record
+
+
+def ms(moment: datetime) -> int:
+    """A Kafka timestamp."""
+    return int(moment.timestamp() * 1000)
+
+
+def test_a_valid_event_becomes_a_revision_counted_on_its_paris_day() -> None:
+    """23:30 UTC on 31 December is 1 January in Paris."""
+    occurred = datetime(2025, 12, 31, 23, 30, tzinfo=UTC)
+    event = state_event(incident_id="A", revision=1, occurred_at=occurred, cost_eur=10.005)
+    revision = decode_record(orjson.dumps(event), timestamp_ms=ms(occurred + timedelta(hours=1)))
+    assert revision.contribution is not None
+    assert revision.contribution.day == date(2026, 1, 1)
+    assert str(revision.contribution.cost_eur) in {"10.00", "10.01"}
+
+
+def test_time_bounds_follow_the_record_timestamp_not_the_clock() -> None:
+    """An event six years old is valid if it was produced six years ago (a replay), and
+    invalid if it was produced now."""
+    occurred = datetime.now(UTC) - timedelta(days=6 * 365)
+    raw = orjson.dumps(state_event(incident_id="A", revision=1, occurred_at=occurred))
+    decode_record(raw, timestamp_ms=ms(occurred + timedelta(minutes=1)))
+    with pytest.raises(InvalidMessage, match="older than 5 years"):
+        decode_record(raw, timestamp_ms=ms(datetime.now(UTC)))
+    future = orjson.dumps(
+        state_event(incident_id="B", revision=1, occurred_at=datetime.now(UTC) + timedelta(hours=1))
+    )
+    with pytest.raises(InvalidMessage, match="future"):
+        decode_record(future, timestamp_ms=ms(datetime.now(UTC)))
+
+
+@pytest.mark.parametrize(
+    ("raw", "message"),
+    [
+        (b"{not json", "invalid JSON"),
+        (b"[1, 2]", "(body)"),
+        (
+            orjson.dumps({**state_event(incident_id="A", revision=1), "category": "NOPE"}),
+            "category",
+        ),
+        (orjson.dumps({**state_event(incident_id="A", revision=1), "severity": 9}), "severity"),
+        (orjson.dumps({**state_event(incident_id="A", revision=0)}), "revision"),
+        (orjson.dumps({**state_event(incident_id="A", revision=2**31)}), "revision"),
+        (orjson.dumps({**state_event(incident_id="A\x00", revision=1)}), "NUL"),
+        (orjson.dumps({**state_event(incident_id="A", revision=1), "cost_eur": 1e15}), "cost_eur"),
+        (None, "empty"),
+    ],
+)
+def test_invalid_records_are_rejected_with_a_reason(raw: bytes | None, message: str) -> None:
+    """Each broken record names what is wrong."""
+    with pytest.raises(InvalidMessage) as caught:
+        decode_record(raw, timestamp_ms=ms(datetime.now(UTC)))
+    assert message in str(caught.value)
+
+
+def test_a_withdrawal_has_no_contribution() -> None:
+    """Withdrawn incidents count nowhere."""
+    raw = orjson.dumps(withdrawal(incident_id="A", revision=2))
+    revision = decode_record(raw, timestamp_ms=None)
+    assert revision.contribution is None and revision.revision == 2
