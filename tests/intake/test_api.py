@@ -139,3 +139,11 @@ async def test_territory_imported_while_running_is_accepted(
             " VALUES ('QN99998X', 'qpv', 'Nouveau quartier', 'QN99998X')"
         )
         assert (await client.post("/v1/incidents", json=event, headers=ADMIN)).status_code == 202
+
+
+async def test_openapi_documents_the_intake_routes(intake: Client) -> None:
+    paths = (await intake.get("/openapi.json")).json()["paths"]
+    assert "post" in paths["/v1/incidents"]
+    assert "202" in paths["/v1/incidents"]["post"]["responses"]
+    assert "post" in paths["/v1/incidents/batch"]
+    assert "get" in paths["/v1/nomenclature"]

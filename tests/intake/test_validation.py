@@ -11,6 +11,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from tests.intake.factory import KNOWN_TERRITORY, incident
+from vigie import privacy
 from vigie.privacy import mask_personal_data
 from vigie_intake.rate_limit import RateLimiter, retry_after_header
 from vigie_intake.validation import (
@@ -147,6 +148,18 @@ def test_check_never_raises_on_arbitrary_bytes(raw: bytes) -> None:
     assert isinstance(result, Rejected)
     assert result.index == 3
     assert result.errors
+
+
+def _mask_by_every_pattern(text: str) -> str:
+    """Masking without the short-cuts of `mask_personal_data`: the reference it must equal."""
+    text = privacy._EMAIL.sub(privacy.EMAIL_MASK, text)
+    text = privacy._PHONE_FR.sub(privacy.PHONE_MASK, text)
+    return privacy._PHONE_INTL.sub(privacy.PHONE_MASK, text)
+
+
+@given(st.text(alphabet="0123456789 +.-()@ab_E\u00e9\u0663", max_size=40))
+def test_masking_short_cuts_change_nothing(text: str) -> None:
+    assert mask_personal_data(text) == _mask_by_every_pattern(text)
 
 
 def test_media_kinds() -> None:

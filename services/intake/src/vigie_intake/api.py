@@ -48,7 +48,7 @@ def intake_router(
     max_batch_bytes: int,
 ) -> APIRouter:
     """The `/v1` routes."""
-    router = APIRouter(prefix="/v1", tags=["incidents"])
+    router = APIRouter(tags=["incidents"])
 
     async def writer(request: Request) -> Principal:
         """The caller, if it may write incidents and is within its rate.
@@ -74,25 +74,12 @@ def intake_router(
             )
         return principal
 
-    @router.post(
-        "/incidents",
-        status_code=202,
-        summary="Report one incident event",
-        description=_EVENT_DOC,
-        responses={401: {}, 403: {}, 413: {}, 422: {}, 429: {}, 503: {}},
-    )
     async def post_incident(request: Request) -> Response:
         principal = await writer(request)
         body = await _read_body(request, limit=max_event_bytes, metrics=metrics)
         accepted = await ingestor.one(body, principal)
         return _json({"event_id": str(accepted.event.event_id), "status": "accepted"}, 202)
 
-    @router.post(
-        "/incidents/batch",
-        summary="Report many incident events",
-        description=_BATCH_DOC,
-        responses={401: {}, 403: {}, 413: {}, 415: {}, 422: {}, 429: {}, 503: {}},
-    )
     async def post_batch(request: Request) -> Response:
         principal = await writer(request)
         try:
@@ -118,7 +105,31 @@ def intake_router(
             }
         )
 
-    @router.get("/nomenclature", summary="Incident categories and GSUP domains")
+    # The write routes are served by plain Starlette routes, listed first so that they match
+    # first: FastAPI's per-route machinery (dependency solving, telemetry) cost about 120 µs
+    # per request, a quarter of the single-event path. The FastAPI routes with the same
+    # paths are never reached; they describe the endpoints in /openapi.json and /docs.
+    router.add_route("/v1/incidents", post_incident, methods=["POST"], include_in_schema=False)
+    router.add_route("/v1/incidents/batch", post_batch, methods=["POST"], include_in_schema=False)
+    router.add_api_route(
+        "/v1/incidents",
+        post_incident,
+        methods=["POST"],
+        status_code=202,
+        summary="Report one incident event",
+        description=_EVENT_DOC,
+        responses={401: {}, 403: {}, 413: {}, 422: {}, 429: {}, 503: {}},
+    )
+    router.add_api_route(
+        "/v1/incidents/batch",
+        post_batch,
+        methods=["POST"],
+        summary="Report many incident events",
+        description=_BATCH_DOC,
+        responses={401: {}, 403: {}, 413: {}, 415: {}, 422: {}, 429: {}, 503: {}},
+    )
+
+    @router.get("/v1/nomenclature", summary="Incident categories and GSUP domains")
     async def nomenclature(_: Annotated[Principal, Depends(current_principal)]) -> Response:
         return _json(default_nomenclature().model_dump(mode="json"))
 

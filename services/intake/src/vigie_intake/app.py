@@ -69,7 +69,13 @@ def create_app(settings: IntakeSettings) -> FastAPI:
             await authenticator.stop()
             await pool.close()
 
-    app = FastAPI(title="Vigie intake", lifespan=lifespan)
+    # FastAPI's OpenTelemetry hooks are off: metrics are Prometheus here, and checking for
+    # OTel providers on every request was a visible cost on the single-event path.
+    app = FastAPI(
+        title="Vigie intake",
+        lifespan=lifespan,
+        telemetry={"tracing": False, "metrics": False, "logs": False},
+    )
     install_error_handlers(app)
     app.include_router(health_router(checks=lambda: checks, registry=registry))
     app.include_router(

@@ -27,7 +27,7 @@ class IntakeSettings(ServiceSettings):
         default=1.5, gt=0, le=2.0, validation_alias=_env("INTAKE_PUBLISH_TIMEOUT_S")
     )
     retry_after_s: int = Field(default=2, ge=1, validation_alias=_env("INTAKE_RETRY_AFTER_S"))
-    linger_ms: int = Field(default=1, ge=0, validation_alias=_env("INTAKE_LINGER_MS"))
+    linger_ms: int = Field(default=0, ge=0, validation_alias=_env("INTAKE_LINGER_MS"))
     max_event_bytes: int = Field(default=MIB, ge=1, validation_alias=_env("INTAKE_MAX_EVENT_BYTES"))
     max_batch_bytes: int = Field(
         default=16 * MIB, ge=1, validation_alias=_env("INTAKE_MAX_BATCH_BYTES")
