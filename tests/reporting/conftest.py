@@ -4,6 +4,7 @@ the real database, keys of every role, and counter rows written as the aggregato
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -22,6 +23,7 @@ ADMIN_TOKEN = "reporting-test-admin-token"
 LANDY = "QN09337M"  # Plaine - Landy - Bailly, 1,040 social dwellings
 SEMARD = "QN09338M"  # Grand Centre - Sémard, 7,828 social dwellings
 BOURG = "QN00101M"  # Grande Reyssouze Terre Des Fleurs (Ain, Auvergne-Rhône-Alpes)
+NO_ALERTS_SERVICE = "http://127.0.0.1:9"  # nothing listens there: reporting must cope
 
 
 @dataclass
@@ -103,16 +105,16 @@ class Reporting:
         )
 
 
-@pytest.fixture
-async def reporting(
-    database_url: str, kafka_bootstrap: str, db: asyncpg.Connection
+@asynccontextmanager
+async def running_reporting(
+    *, database_url: str, kafka_bootstrap: str, db: asyncpg.Connection, alerts_url: str
 ) -> AsyncIterator[Reporting]:
-    """The reporting app on a fresh database, its lifespan running."""
+    """The reporting app with its lifespan started, and a client to it."""
     settings = ReportingSettings(
         database_url=database_url,
         kafka_bootstrap_servers=kafka_bootstrap,
         admin_token=SecretStr(ADMIN_TOKEN),
-        alerts_url="http://127.0.0.1:9",  # nothing listens: reporting must cope
+        alerts_url=alerts_url,
         pool_size=4,
     )
     app = create_app(settings)
@@ -120,3 +122,17 @@ async def reporting(
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url="http://reporting") as client:
             yield Reporting(client=client, db=db)
+
+
+@pytest.fixture
+async def reporting(
+    database_url: str, kafka_bootstrap: str, db: asyncpg.Connection
+) -> AsyncIterator[Reporting]:
+    """The reporting app on a fresh database, its lifespan running, no alerts service."""
+    async with running_reporting(
+        database_url=database_url,
+        kafka_bootstrap=kafka_bootstrap,
+        db=db,
+        alerts_url=NO_ALERTS_SERVICE,
+    ) as running:
+        yield running

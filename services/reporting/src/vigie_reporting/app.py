@@ -22,6 +22,7 @@ from vigie.health import Check, health_router
 from vigie.nomenclature import default_nomenclature
 from vigie_reporting.alerts_feed import AlertsFeed
 from vigie_reporting.pages import pages_router, static_files
+from vigie_reporting.rollups import RollupKeeper
 from vigie_reporting.routes import router
 from vigie_reporting.settings import ReportingSettings
 
@@ -57,10 +58,13 @@ def create_app(settings: ReportingSettings) -> FastAPI:
         pool = await open_pool(settings.dsn, size=settings.pool_size)
         authenticator = Authenticator(pool, admin_token=admin_token)
         alerts = AlertsFeed(settings.alerts_base_url, admin_token=admin_token)
+        rollups = RollupKeeper(pool)
         await authenticator.start()
         await broker.start()
         await alerts.start()
+        await rollups.start()
         app.state.pool = pool
+        app.state.rollups = rollups
         app.state.authenticator = authenticator
         app.state.alerts = alerts
         app.state.nomenclature = default_nomenclature()
@@ -69,6 +73,7 @@ def create_app(settings: ReportingSettings) -> FastAPI:
             yield
         finally:
             checks.clear()
+            await rollups.stop()
             await alerts.stop()
             await broker.stop()
             await authenticator.stop()

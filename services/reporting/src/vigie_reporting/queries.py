@@ -2,11 +2,44 @@
 incidents) rolled up to any territory through the `territory_ancestors` closure.
 
 Landlord-scoped variants differ only by `{landlord}`, filled with `LANDLORD_FILTER` or nothing by
-`with_landlord`, so that the planner sees a plain predicate rather than `$n IS NULL OR …`."""
+`with_landlord`. Optional filters written `$n IS NULL OR …` cost nothing: the pool plans every
+statement with its values (plan_cache_mode = force_custom_plan), so the planner folds them."""
 
 from __future__ import annotations
 
 LANDLORD_FILTER = "AND c.landlord_id = $landlord"
+
+# Where a territory's rows come from, as a FROM item named `c` (statements say `{rows}`):
+# - its descendants' counters (any level, any landlord: the landlord predicate goes inside);
+# - for the upper levels, all landlords: the roll-up for its clean days, and the counters for
+#   the days changed since the last refresh ($dirty), so that answers are never stale.
+COUNTERS_ROWS = """(
+    SELECT c.* FROM territory_ancestors a
+    JOIN incident_counters c ON c.territory_id = a.territory_id
+    WHERE a.ancestor_id = $1 {landlord}
+) AS c"""
+
+_ROLLUP_COLUMNS = """r.day, r.category, r.incidents, r.severity_1, r.severity_2, r.severity_3,
+           r.severity_4, r.target_patrimoine, r.target_personnel, r.target_prestataire,
+           r.target_locataire, r.target_autre, r.complaint_plainte, r.complaint_main_courante,
+           r.complaint_aucune, r.complaint_inconnu, r.cost_eur"""
+
+ROLLUP_ROWS = f"""(
+    SELECT {_ROLLUP_COLUMNS}
+    FROM reporting_rollup r
+    WHERE r.territory_id = $1 AND r.day <> ALL($dirty::date[])
+    UNION ALL
+    SELECT {_ROLLUP_COLUMNS}
+    FROM territory_ancestors a
+    JOIN incident_counters r ON r.territory_id = a.territory_id
+    WHERE a.ancestor_id = $1 AND r.day = ANY($dirty::date[])
+) AS c"""
+
+
+def sources(sql: str, *, rollup: bool, position: int) -> str:
+    """A statement reading the counters, or the roll-up with dirty days bound at `$position`."""
+    rows = ROLLUP_ROWS.replace("$dirty", f"${position}") if rollup else COUNTERS_ROWS
+    return sql.replace("{rows}", rows)
 
 
 def with_landlord(sql: str, *, landlord: bool, position: int) -> str:
@@ -18,7 +51,9 @@ def with_landlord(sql: str, *, landlord: bool, position: int) -> str:
 TERRITORY = """
 SELECT territory_id, kind, name, code, departement_code, region_code, population, households,
        social_dwellings,
-       (SELECT max(changed_at) FROM reporting_counters_changed) AS as_of
+       (SELECT max(changed_at) FROM reporting_counters_changed) AS as_of,
+       (SELECT NOT full_rebuild FROM reporting_rollup_state) AS rollup_ready,
+       (SELECT coalesce(array_agg(DISTINCT day), '{}') FROM reporting_dirty_days) AS dirty_days
 FROM territories WHERE territory_id = $1
 """
 
@@ -58,9 +93,8 @@ SELECT c.category, c.day >= $3 AS current,
        sum(c.complaint_aucune)::bigint AS complaint_aucune,
        sum(c.complaint_inconnu)::bigint AS complaint_inconnu,
        sum(c.cost_eur) AS cost_eur
-FROM territory_ancestors a
-JOIN incident_counters c ON c.territory_id = a.territory_id
-WHERE a.ancestor_id = $1 AND c.day BETWEEN $2 AND $4 {landlord}
+FROM {rows}
+WHERE c.day BETWEEN $2 AND $4
 GROUP BY c.category, c.day >= $3
 """
 
@@ -69,9 +103,8 @@ TIMESERIES = """
 SELECT date_trunc($4, c.day)::date AS bucket,
        sum(c.incidents)::bigint AS incidents,
        sum(c.complaint_plainte)::bigint AS plainte
-FROM territory_ancestors a
-JOIN incident_counters c ON c.territory_id = a.territory_id
-WHERE a.ancestor_id = $1 AND c.day BETWEEN $2 AND $3 AND c.category = ANY($5::text[]) {landlord}
+FROM {rows}
+WHERE c.day BETWEEN $2 AND $3 AND ($5::text[] IS NULL OR c.category = ANY($5::text[]))
 GROUP BY 1
 """
 
@@ -97,21 +130,42 @@ RANKING_QPV = (
 WITH counts AS (
     SELECT c.territory_id, sum(c.incidents) AS incidents
     FROM incident_counters c
-    WHERE c.day BETWEEN $1 AND $2 AND c.category = ANY($3::text[]) {landlord}
+    WHERE c.day BETWEEN $1 AND $2 AND ($3::text[] IS NULL OR c.category = ANY($3::text[]))
+          {landlord}
     GROUP BY c.territory_id
 )"""
     + _RANKING_SELECT
 )
 
+# The same from reporting_daily for its clean days and the counters for the dirty ones ($8);
+# only without a landlord or a category filter.
+RANKING_QPV_DAILY = (
+    """
+WITH counts AS (
+    SELECT territory_id, sum(incidents) AS incidents
+    FROM (
+        SELECT d.territory_id, d.incidents FROM reporting_daily d
+        WHERE d.day BETWEEN $1 AND $2 AND d.day <> ALL($8::date[])
+        UNION ALL
+        SELECT c.territory_id, c.incidents FROM incident_counters c
+        WHERE c.day BETWEEN $1 AND $2 AND c.day = ANY($8::date[])
+    ) AS x
+    WHERE $3::text[] IS NULL
+    GROUP BY territory_id
+)"""
+    + _RANKING_SELECT
+)
+
 # Ranking of communes, départements, régions: counters rolled up to the ancestors of kind $7.
-RANKING_ROLLUP = (
+RANKING_ANCESTORS = (
     """
 WITH counts AS (
     SELECT a.ancestor_id AS territory_id, sum(c.incidents) AS incidents
     FROM incident_counters c
     JOIN territory_ancestors a ON a.territory_id = c.territory_id
     JOIN territories g ON g.territory_id = a.ancestor_id AND g.kind = $7
-    WHERE c.day BETWEEN $1 AND $2 AND c.category = ANY($3::text[]) {landlord}
+    WHERE c.day BETWEEN $1 AND $2 AND ($3::text[] IS NULL OR c.category = ANY($3::text[]))
+          {landlord}
     GROUP BY a.ancestor_id
 )"""
     + _RANKING_SELECT
@@ -123,9 +177,8 @@ _GAP_SUMS = """
        sum(c.complaint_plainte) FILTER (WHERE c.day >= $3)::bigint AS plainte,
        sum(c.incidents) FILTER (WHERE c.day < $3)::bigint AS previous_incidents,
        sum(c.complaint_plainte) FILTER (WHERE c.day < $3)::bigint AS previous_plainte
-FROM territory_ancestors a
-JOIN incident_counters c ON c.territory_id = a.territory_id
-WHERE a.ancestor_id = $1 AND c.day BETWEEN $2 AND $4 {landlord}
+FROM {rows}
+WHERE c.day BETWEEN $2 AND $4
 """
 
 GAP_BY = {
@@ -148,7 +201,7 @@ WHERE c.day BETWEEN $1 AND $2 {landlord}
 GROUP BY c.territory_id, c.category
 """
 
-EXPORT_ROLLUP = """
+EXPORT_ANCESTORS = """
 SELECT a.ancestor_id AS territory_id, c.category, sum(c.incidents)::bigint AS incidents,
        sum(c.complaint_plainte)::bigint AS plainte
 FROM incident_counters c
@@ -163,7 +216,12 @@ SELECT territory_id, kind, name, departement_code, region_code, social_dwellings
 FROM territories WHERE kind = $1 ORDER BY territory_id
 """
 
-AS_OF = "SELECT max(changed_at) FROM reporting_counters_changed"
+# Freshness and the roll-ups' state, for requests that do not look a territory up.
+FRESHNESS = """
+SELECT (SELECT max(changed_at) FROM reporting_counters_changed) AS as_of,
+       (SELECT NOT full_rebuild FROM reporting_rollup_state) AS rollup_ready,
+       (SELECT coalesce(array_agg(DISTINCT day), '{}') FROM reporting_dirty_days) AS dirty_days
+"""
 
 # Which of some territories ($2) lie inside $1 (itself included).
 INSIDE = """

@@ -39,15 +39,38 @@ async def territories(
     return [dict(r) for r in rows]
 
 
-async def summary_rows(
-    pool: Pool, territory_id: str, *, period: Period, landlord_id: str | None
-) -> list[dict[str, Any]]:
-    """Counter sums by category for the period and the previous one (`current` tells which)."""
-    previous = period.previous()
-    args: list[Any] = [territory_id, previous.start, period.start, period.end]
-    sql = queries.with_landlord(queries.SUMMARY, landlord=landlord_id is not None, position=5)
+def _statement(
+    sql: str, args: list[Any], *, landlord_id: str | None, dirty: list[date] | None
+) -> tuple[str, list[Any]]:
+    """The statement for a scope: the roll-up when `dirty` is given (all landlords only), else
+    the counters, filtered to a landlord or not; the extra argument goes last."""
+    position = len(args) + 1
+    sql = queries.sources(sql, rollup=dirty is not None, position=position)
+    sql = queries.with_landlord(sql, landlord=landlord_id is not None, position=position)
+    if dirty is not None:
+        return sql, [*args, dirty]
     if landlord_id is not None:
-        args.append(landlord_id)
+        return sql, [*args, landlord_id]
+    return sql, args
+
+
+async def summary_rows(
+    pool: Pool,
+    territory_id: str,
+    *,
+    period: Period,
+    landlord_id: str | None,
+    dirty: list[date] | None,
+) -> list[dict[str, Any]]:
+    """Counter sums by category for the period and the previous one (`current` tells which).
+    `dirty`: read the roll-up, except for these days."""
+    previous = period.previous()
+    sql, args = _statement(
+        queries.SUMMARY,
+        [territory_id, previous.start, period.start, period.end],
+        landlord_id=landlord_id,
+        dirty=dirty,
+    )
     return [dict(r) for r in await pool.fetch(sql, *args)]
 
 
@@ -57,14 +80,17 @@ async def timeseries(
     *,
     period: Period,
     bucket: Bucket,
-    categories: list[str],
+    categories: list[str] | None,
     landlord_id: str | None,
+    dirty: list[date] | None,
 ) -> dict[date, tuple[int, int]]:
     """(incidents, plaintes) per bucket start; buckets without incidents are absent."""
-    args: list[Any] = [territory_id, period.start, period.end, bucket, categories]
-    sql = queries.with_landlord(queries.TIMESERIES, landlord=landlord_id is not None, position=6)
-    if landlord_id is not None:
-        args.append(landlord_id)
+    sql, args = _statement(
+        queries.TIMESERIES,
+        [territory_id, period.start, period.end, bucket, categories],
+        landlord_id=landlord_id,
+        dirty=dirty,
+    )
     rows = await pool.fetch(sql, *args)
     return {r["bucket"]: (r["incidents"], r["plainte"]) for r in rows}
 
@@ -75,31 +101,45 @@ async def ranking(
     kind: str,
     metric: str,
     period: Period,
-    categories: list[str],
+    categories: list[str] | None,
     within: str,
     limit: int,
     landlord_id: str | None,
+    dirty: list[date] | None,
 ) -> list[dict[str, Any]]:
-    """Territories of a kind inside `within`, ranked by count or rate."""
-    base = queries.RANKING_QPV if kind == "qpv" else queries.RANKING_ROLLUP
-    sql = queries.with_landlord(base, landlord=landlord_id is not None, position=8)
+    """Territories of a kind inside `within`, ranked by count or rate. `dirty`: read
+    reporting_daily except for these days (QPVs, all landlords and categories only)."""
     args: list[Any] = [period.start, period.end, categories, within, limit, metric, kind]
-    if landlord_id is not None:
-        args.append(landlord_id)
+    daily = dirty is not None and kind == "qpv" and landlord_id is None and categories is None
+    if daily:
+        sql = queries.RANKING_QPV_DAILY
+        args.append(dirty)
+    else:
+        base = queries.RANKING_QPV if kind == "qpv" else queries.RANKING_ANCESTORS
+        sql = queries.with_landlord(base, landlord=landlord_id is not None, position=8)
+        if landlord_id is not None:
+            args.append(landlord_id)
     return [dict(r) for r in await pool.fetch(sql, *args)]
 
 
 async def complaint_gap(
-    pool: Pool, *, group_by: str, territory_id: str, period: Period, landlord_id: str | None
+    pool: Pool,
+    *,
+    group_by: str,
+    territory_id: str,
+    period: Period,
+    landlord_id: str | None,
+    dirty: list[date] | None,
 ) -> list[dict[str, Any]]:
-    """Incidents and plaintes per group, this period and the previous one."""
+    """Incidents and plaintes per group, this period and the previous one (the roll-up has
+    no landlord nor QPV: it serves the grouping by category only)."""
     previous = period.previous()
-    sql = queries.with_landlord(
-        queries.GAP_BY[group_by], landlord=landlord_id is not None, position=5
+    sql, args = _statement(
+        queries.GAP_BY[group_by],
+        [territory_id, previous.start, period.start, period.end],
+        landlord_id=landlord_id,
+        dirty=dirty if group_by == "category" else None,
     )
-    args: list[Any] = [territory_id, previous.start, period.start, period.end]
-    if landlord_id is not None:
-        args.append(landlord_id)
     return [dict(r) for r in await pool.fetch(sql, *args)]
 
 
@@ -113,7 +153,7 @@ async def export_counts(
     pool: Pool, *, kind: str, period: Period, landlord_id: str | None
 ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     """Territories of a kind and their counts by category over the period."""
-    base = queries.EXPORT_QPV if kind == "qpv" else queries.EXPORT_ROLLUP
+    base = queries.EXPORT_QPV if kind == "qpv" else queries.EXPORT_ANCESTORS
     sql = queries.with_landlord(base, landlord=landlord_id is not None, position=4)
     args: list[Any] = [period.start, period.end, kind]
     if landlord_id is not None:
@@ -123,9 +163,11 @@ async def export_counts(
     return places, counts
 
 
-async def as_of(pool: Pool) -> Any:
-    """When the counters last changed (None if never)."""
-    return await pool.fetchval(queries.AS_OF)
+async def freshness(pool: Pool) -> dict[str, Any]:
+    """`as_of`, whether the roll-ups are built, and the days they have not folded in yet."""
+    row = await pool.fetchrow(queries.FRESHNESS)
+    assert row is not None
+    return dict(row)
 
 
 async def inside(pool: Pool, territory_id: str, candidates: list[str]) -> set[str]:

@@ -27,6 +27,7 @@ from vigie_reporting.periods import (
     resolve_period,
     today_in_paris,
 )
+from vigie_reporting.rollups import ROLLUP_KINDS
 
 Kind = Literal["qpv", "commune", "departement", "region", "pays"]
 RankKind = Literal["qpv", "commune", "departement", "region"]
@@ -59,8 +60,10 @@ def _nomenclature(request: Request) -> Nomenclature:
 
 def _categories(
     nomenclature: Nomenclature, *, category: str | None, domain: str | None
-) -> list[str]:
-    """Category codes selected by a category and/or a domain filter (all by default)."""
+) -> list[str] | None:
+    """Category codes selected by a category and/or a domain filter; None: no filter."""
+    if category is None and domain is None:
+        return None
     codes = [c.code for c in nomenclature.categories]
     if category is not None:
         if nomenclature.category(category) is None:
@@ -97,6 +100,23 @@ def _period_fields(period: Period) -> dict[str, Any]:
     }
 
 
+@router.get("/me")
+async def me(principal: CurrentPrincipal) -> dict[str, Any]:
+    """The caller's key as reporting reads it: `scope` is `figures` (its landlord's, or every
+    landlord's for an admin) or `shared` (the CLSPD view of `territory_ids`)."""
+    shared = principal.role == "partner" or (
+        principal.role == "manager" and not principal.landlord_id
+    )
+    return {
+        "key_id": principal.key_id,
+        "role": principal.role,
+        "name": principal.name,
+        "landlord_id": principal.landlord_id,
+        "territory_ids": sorted(principal.territory_ids),
+        "scope": "shared" if shared else "figures",
+    }
+
+
 @router.get("/nomenclature")
 async def nomenclature(request: Request, _: CurrentPrincipal) -> dict[str, Any]:
     """Categories and GSUP domains (CONTRACT §4)."""
@@ -120,13 +140,25 @@ async def territories(
     return {"items": items, "count": len(items)}
 
 
+def _dirty(place: dict[str, Any], landlord_id: str | None) -> list[date] | None:
+    """The days to read from the counters when the roll-up serves this request (upper levels,
+    all landlords, once built); None when the counters serve it all."""
+    if landlord_id is None and place["rollup_ready"] and place["kind"] in ROLLUP_KINDS:
+        return list(place["dirty_days"])
+    return None
+
+
 async def _summary(
     request: Request, territory_id: str, *, period: Period, landlord_id: str | None
 ) -> tuple[dict[str, Any], dict[str, Any]]:
-    """The territory row and the summary figures of a scope."""
+    """The territory row (with the answer's `as_of`) and the summary figures of a scope."""
     place = await _territory(request, territory_id)
     rows = await repository.summary_rows(
-        request.app.state.pool, territory_id, period=period, landlord_id=landlord_id
+        request.app.state.pool,
+        territory_id,
+        period=period,
+        landlord_id=landlord_id,
+        dirty=_dirty(place, landlord_id),
     )
     body = summary_body(
         current=sums_from_rows(rows, current=True),
@@ -192,12 +224,12 @@ async def shared_summary(
     """The CLSPD view: all landlords together, small counts suppressed (see suppression)."""
     allowed = shared_territories(principal)
     period = _period(start, end)
-    place = await _territory(request, territory_id)
+    await _territory(request, territory_id)  # 404 before 403: unknown is unknown to all
     if allowed is not None and not await repository.is_within_any(
         request.app.state.pool, territory_id, allowed
     ):
         raise ApiError(403, "forbidden", f"this key does not cover {territory_id}")
-    _, body = await _summary(request, territory_id, period=period, landlord_id=None)
+    place, body = await _summary(request, territory_id, period=period, landlord_id=None)
     alerts = await _open_alerts(request, territory_id, landlord_id=None, shared=True)
     return {
         **_identity(place, period, None),
@@ -229,6 +261,7 @@ async def timeseries(
         bucket=bucket,
         categories=codes,
         landlord_id=scope.landlord_id,
+        dirty=_dirty(place, scope.landlord_id),
     )
     points = [
         {
@@ -266,6 +299,7 @@ async def rankings(
     period = _period(start, end)
     codes = _categories(_nomenclature(request), category=category, domain=domain)
     pool = request.app.state.pool
+    fresh = await repository.freshness(pool)
     rows = await repository.ranking(
         pool,
         kind=kind,
@@ -275,6 +309,7 @@ async def rankings(
         within=within,
         limit=limit,
         landlord_id=scope.landlord_id,
+        dirty=list(fresh["dirty_days"]) if fresh["rollup_ready"] else None,
     )
     items = [
         {
@@ -300,7 +335,7 @@ async def rankings(
             "category": category,
             "landlord_id": scope.landlord_id,
             "items": items,
-            "as_of": await repository.as_of(pool),
+            "as_of": fresh["as_of"],
         }
     )
 
@@ -328,13 +363,14 @@ async def complaint_gap(
     period, per category, territory (the counters' own, mostly QPVs) or landlord."""
     period = _period(start, end)
     pool = request.app.state.pool
-    await _territory(request, territory_id)
+    place = await _territory(request, territory_id)
     rows = await repository.complaint_gap(
         pool,
         group_by=group_by,
         territory_id=territory_id,
         period=period,
         landlord_id=scope.landlord_id,
+        dirty=_dirty(place, scope.landlord_id),
     )
     labels = await _gap_labels(request, group_by, [r["key"] for r in rows])
     groups = []
@@ -364,7 +400,7 @@ async def complaint_gap(
             "landlord_id": scope.landlord_id,
             "total": {**total, "previous": previous_total},
             "groups": groups,
-            "as_of": await repository.as_of(pool),
+            "as_of": place["as_of"],
         }
     )
 

@@ -1,0 +1,310 @@
+"""Reporting latency with 2,000,000 incidents (1,518 QPVs over 3 years).
+
+Loads the incidents fast (drawn inside PostgreSQL with one INSERT…SELECT over generate_series,
+then one INSERT…SELECT…GROUP BY into `incident_counters`, as `vigie rebuild` would), starts the
+real reporting service as its own process, and measures p50/p95/p99 from a load client in
+another process, sequential requests (one at a time: the latency a user sees), beside the
+baseline of `/health/live` (the HTTP stack without the database). Target: p95 ≤ 50 ms for a
+QPV summary, a région summary, the ranking of all QPVs and the complaint gap, over the default
+period (the last 30 days).
+
+    .venv/bin/python -m bench.reporting [--incidents N] [--requests N] [--serve]
+
+Uses DATABASE_URL's server if set (in a fresh database), else an embedded PostgreSQL in a
+temporary directory. `--serve` keeps the service running afterwards (for a look at the
+dashboard with realistic data)."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import secrets
+import signal
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import date, timedelta
+from pathlib import Path
+from typing import Any
+
+import asyncpg
+import httpx
+
+from tests.support.infra import create_database
+from tests.support.services import service_process
+from vigie.infra import EmbeddedBroker, EmbeddedPostgres, ensure_topics
+from vigie.migrate import apply_migrations
+from vigie.nomenclature import default_nomenclature
+from vigie.territories import parse_territories, reference_csv
+from vigie.territory_store import store_territories
+
+TARGET_MS = 50.0
+
+COUNTERS_FROM_INCIDENTS = """
+INSERT INTO incident_counters (
+    territory_id, day, category, landlord_id, incidents,
+    severity_1, severity_2, severity_3, severity_4,
+    target_patrimoine, target_personnel, target_prestataire, target_locataire, target_autre,
+    complaint_plainte, complaint_main_courante, complaint_aucune, complaint_inconnu, cost_eur)
+SELECT territory_id, day, category, landlord_id, count(*),
+       count(*) FILTER (WHERE severity = 1), count(*) FILTER (WHERE severity = 2),
+       count(*) FILTER (WHERE severity = 3), count(*) FILTER (WHERE severity = 4),
+       count(*) FILTER (WHERE target = 'patrimoine'), count(*) FILTER (WHERE target = 'personnel'),
+       count(*) FILTER (WHERE target = 'prestataire'), count(*) FILTER (WHERE target = 'locataire'),
+       count(*) FILTER (WHERE target = 'autre'),
+       count(*) FILTER (WHERE complaint = 'plainte'),
+       count(*) FILTER (WHERE complaint = 'main_courante'),
+       count(*) FILTER (WHERE complaint = 'aucune'), count(*) FILTER (WHERE complaint = 'inconnu'),
+       coalesce(sum(cost_eur), 0)
+FROM incidents WHERE NOT withdrawn
+GROUP BY territory_id, day, category, landlord_id
+ORDER BY day
+"""
+
+# Synthetic incidents drawn inside PostgreSQL (the fastest load there is): QPVs weighted by their
+# social dwellings (one slot per 200 dwellings), categories by a realistic mix, 8 landlords,
+# 3 years back from today, 2 % withdrawn (kept in incidents, absent from the counters).
+# Rows go in in `occurred_at` order, as a live feed writes them.
+SEED = "SELECT setseed(0.42)"
+
+QPV_SLOTS = """
+CREATE TEMP TABLE qpv_slots AS
+SELECT (row_number() OVER (ORDER BY territory_id) - 1)::int AS slot, territory_id
+FROM territories, generate_series(1, greatest(1, coalesce(social_dwellings, 0) / 200))
+WHERE kind = 'qpv'
+"""
+
+CATEGORY_SLOTS = """
+CREATE TEMP TABLE category_slots AS
+SELECT (row_number() OVER () - 1)::int AS slot, category
+FROM unnest($1::text[], $2::int[]) AS w(category, weight), generate_series(1, w.weight)
+"""
+
+INCIDENTS_DRAWN = """
+INSERT INTO incidents (landlord_id, incident_id, revision, event_id, withdrawn, territory_id,
+                       category, occurred_at, day, severity, target, complaint, cost_eur)
+SELECT 'hlm-0' || (1 + floor(d.l * 8))::int, 'B' || d.g, 1, gen_random_uuid(), d.w < 0.02,
+       q.territory_id, c.category, d.occurred_at, (d.occurred_at AT TIME ZONE 'Europe/Paris')::date,
+       CASE WHEN d.s < 0.40 THEN 1 WHEN d.s < 0.75 THEN 2 WHEN d.s < 0.93 THEN 3 ELSE 4 END,
+       CASE WHEN d.t < 0.60 THEN 'patrimoine' WHEN d.t < 0.72 THEN 'personnel'
+            WHEN d.t < 0.77 THEN 'prestataire' WHEN d.t < 0.95 THEN 'locataire' ELSE 'autre' END,
+       CASE WHEN d.p < 0.18 THEN 'plainte' WHEN d.p < 0.25 THEN 'main_courante'
+            WHEN d.p < 0.85 THEN 'aucune' ELSE 'inconnu' END,
+       CASE WHEN d.k < 0.4 THEN round((-300 * ln(1 - d.k2))::numeric, 2) END
+FROM (
+    SELECT g, random() AS l, random() AS w, random() AS s, random() AS t, random() AS p,
+           random() AS k, random() AS k2,
+           floor(random() * $2)::int AS qs, floor(random() * $3)::int AS cs,
+           now() - random() * interval '1095 days' AS occurred_at
+    FROM generate_series(1, $1) AS g
+) AS d
+JOIN qpv_slots q ON q.slot = d.qs
+JOIN category_slots c ON c.slot = d.cs
+ORDER BY d.occurred_at
+"""
+
+CATEGORY_WEIGHTS = [14, 3, 6, 12, 16, 2, 4, 9, 2, 6, 8, 3, 2, 3, 3, 1, 5, 2]
+
+
+async def load(dsn: str, *, count: int) -> dict[str, float]:
+    """Migrate, load the reference, draw the incidents and build the counters; timings in s."""
+    conn = await asyncpg.connect(dsn, command_timeout=3600)
+    timings: dict[str, float] = {}
+    try:
+        await apply_migrations(conn)
+        await store_territories(conn, parse_territories(reference_csv()))
+        categories = [c.code for c in default_nomenclature().categories]
+        started = time.perf_counter()
+        await conn.execute(SEED)
+        await conn.execute(QPV_SLOTS)
+        await conn.execute(CATEGORY_SLOTS, categories, CATEGORY_WEIGHTS)
+        slots = await conn.fetchval("SELECT count(*) FROM qpv_slots")
+        category_slots = await conn.fetchval("SELECT count(*) FROM category_slots")
+        await conn.execute(INCIDENTS_DRAWN, count, slots, category_slots)
+        timings["draw incidents"] = time.perf_counter() - started
+        started = time.perf_counter()
+        await conn.execute(COUNTERS_FROM_INCIDENTS)
+        timings["build counters"] = time.perf_counter() - started
+        await conn.execute("VACUUM ANALYZE incident_counters")
+        await conn.execute("ANALYZE")
+    finally:
+        await conn.close()
+    return timings
+
+
+async def sizes(dsn: str) -> dict[str, Any]:
+    """Database and table sizes, and row counts."""
+    conn = await asyncpg.connect(dsn)
+    try:
+        row = await conn.fetchrow(
+            """
+            SELECT pg_size_pretty(pg_database_size(current_database())) AS database,
+                   pg_size_pretty(pg_total_relation_size('incidents')) AS incidents,
+                   pg_size_pretty(pg_total_relation_size('incident_counters')) AS counters,
+                   (SELECT count(*) FROM incidents) AS incident_rows,
+                   (SELECT count(*) FROM incident_counters) AS counter_rows
+            """
+        )
+        busiest = await conn.fetch(
+            """
+            SELECT territory_id FROM incident_counters
+            WHERE day > current_date - 30 GROUP BY territory_id ORDER BY sum(incidents) DESC
+            LIMIT 20
+            """
+        )
+    finally:
+        await conn.close()
+    assert row is not None
+    return {**dict(row), "busiest_qpvs": [r["territory_id"] for r in busiest]}
+
+
+def scenarios(busiest: list[str]) -> dict[str, list[str]]:
+    """Name → URL paths cycled through by the load client."""
+    return {
+        "baseline /health/live": ["/health/live"],
+        "QPV summary": [f"/v1/territories/{q}/summary" for q in busiest],
+        "région summary (Île-de-France)": ["/v1/territories/REG-11/summary"],
+        "ranking of all QPVs (by rate)": [
+            "/v1/rankings?kind=qpv&metric=rate_per_1000_dwellings&limit=2000"
+        ],
+        "complaint gap (France, by category)": ["/v1/complaint-gap?group_by=category"],
+        "(info) France summary, 1 year": [
+            f"/v1/territories/FR/summary?from={date.today() - timedelta(days=364)}"
+        ],
+        "(info) complaint gap by QPV": ["/v1/complaint-gap?group_by=territory"],
+    }
+
+
+async def client(
+    base_url: str, plan: dict[str, list[str]], *, token: str, requests: int
+) -> dict[str, Any]:
+    """The load client: sequential requests per scenario, latencies in ms."""
+    results: dict[str, Any] = {}
+    headers = {"Authorization": f"Bearer {token}"}
+    async with httpx.AsyncClient(base_url=base_url, headers=headers, timeout=30) as http:
+        for name, paths in plan.items():
+            for path in paths[:5]:  # warm-up
+                (await http.get(path)).raise_for_status()
+            latencies = []
+            for n in range(requests):
+                started = time.perf_counter()
+                response = await http.get(paths[n % len(paths)])
+                latencies.append((time.perf_counter() - started) * 1000)
+                response.raise_for_status()
+            latencies.sort()
+            results[name] = {
+                "p50": statistics.median(latencies),
+                "p95": latencies[int(len(latencies) * 0.95) - 1],
+                "p99": latencies[int(len(latencies) * 0.99) - 1],
+                "bytes": len(response.content),
+            }
+    return results
+
+
+def run_client(
+    base_url: str, plan: dict[str, list[str]], *, token: str, requests: int
+) -> dict[str, Any]:
+    """Run the load client in another process and read its JSON answer."""
+    out = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "bench.reporting",
+            "--client",
+            base_url,
+            "--requests",
+            str(requests),
+        ],
+        input=json.dumps({"plan": plan, "token": token}),
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if out.returncode != 0:
+        raise RuntimeError(f"load client failed: {out.stderr.strip()[-2000:]}")
+    result: dict[str, Any] = json.loads(out.stdout)
+    return result
+
+
+def report(results: dict[str, Any], facts: dict[str, Any], timings: dict[str, float]) -> bool:
+    """Print the figures; True when every target is met."""
+    print(
+        f"\nincidents {facts['incident_rows']:,} ({facts['incidents']}), counter rows "
+        f"{facts['counter_rows']:,} ({facts['counters']}), database {facts['database']}"
+    )
+    print("load: " + ", ".join(f"{k} {v:.1f} s" for k, v in timings.items()))
+    print(f"\n{'request (sequential, last 30 days)':<40} {'p50':>8} {'p95':>8} {'p99':>8}  target")
+    ok = True
+    for name, figures in results.items():
+        targeted = not name.startswith(("baseline", "(info)"))
+        verdict = ""
+        if targeted:
+            met = figures["p95"] <= TARGET_MS
+            ok &= met
+            verdict = f"p95 ≤ {TARGET_MS:.0f} ms {'OK' if met else 'MISSED'}"
+        print(
+            f"{name:<40} {figures['p50']:>6.1f}ms {figures['p95']:>6.1f}ms "
+            f"{figures['p99']:>6.1f}ms  {verdict}"
+        )
+    return ok
+
+
+def main() -> int:
+    """Load, serve, measure, report."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--incidents", type=int, default=2_000_000)
+    parser.add_argument("--requests", type=int, default=300)
+    parser.add_argument("--serve", action="store_true", help="keep the service up afterwards")
+    parser.add_argument("--client", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.client:
+        given = json.loads(sys.stdin.read())
+        figures = client(args.client, given["plan"], token=given["token"], requests=args.requests)
+        print(json.dumps(asyncio.run(figures)))
+        return 0
+    token = secrets.token_urlsafe(24)
+    with tempfile.TemporaryDirectory(prefix="vigie-bench-reporting-") as tmp:
+        server = None
+        if os.environ.get("DATABASE_URL"):
+            dsn = asyncio.run(create_database(os.environ["DATABASE_URL"], prefix="bench_rep"))
+        else:
+            server = EmbeddedPostgres(Path(tmp))
+            dsn = server.start()
+        broker = EmbeddedBroker(Path(tmp))
+        try:
+            bootstrap = broker.start()
+            asyncio.run(ensure_topics(bootstrap, partitions=1))
+            print(f"loading {args.incidents:,} incidents…", flush=True)
+            timings = asyncio.run(load(dsn, count=args.incidents))
+            facts = asyncio.run(sizes(dsn))
+            env = {
+                "DATABASE_URL": dsn,
+                "KAFKA_BOOTSTRAP_SERVERS": bootstrap,
+                "VIGIE_ADMIN_TOKEN": token,
+                "VIGIE_ALERTS_URL": "http://127.0.0.1:9",
+            }
+            with service_process("reporting", env=env, log_dir=Path(tmp) / "logs") as url:
+                plan = scenarios(facts["busiest_qpvs"])
+                results = run_client(url, plan, token=token, requests=args.requests)
+                ok = report(results, facts, timings)
+                if args.serve:
+                    print(f"\nserving: {url}/#token={token}  (Ctrl-C to stop)", flush=True)
+                    signal.signal(signal.SIGTERM, signal.default_int_handler)
+                    try:
+                        while True:
+                            time.sleep(3600)
+                    except KeyboardInterrupt:
+                        pass
+        finally:
+            broker.stop()
+            if server is not None:
+                server.stop()
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

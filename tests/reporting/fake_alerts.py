@@ -1,0 +1,105 @@
+"""A stand-in for the alerts service's HTTP API (CONTRACT §7), for reporting's tests only: the
+real service is built elsewhere, and reporting must work with it, and without it.
+
+It serves `GET /v1/alerts?state=open` and `GET /v1/alerts/stream` (SSE: the open alerts at once,
+then whatever `publish` adds), on a free port, in a thread."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import threading
+import time
+from collections.abc import AsyncIterator, Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import uvicorn
+from fastapi import FastAPI, Header
+from fastapi.responses import JSONResponse, StreamingResponse
+
+from vigie.infra.processes import free_port
+
+
+class FakeAlerts:
+    """The alerts it serves, and the events its stream sends."""
+
+    def __init__(self, alerts: list[dict[str, Any]], *, stream_seconds: float = 60.0) -> None:
+        self.alerts = alerts
+        self.stream_seconds = stream_seconds
+        self.events: list[dict[str, Any]] = []
+        self.authorizations: list[str | None] = []
+
+    def publish(self, alert: dict[str, Any]) -> None:
+        """Send an alert change to every stream."""
+        self.events.append(alert)
+
+    def app(self) -> FastAPI:
+        """The ASGI app."""
+        app = FastAPI()
+
+        @app.get("/v1/alerts")
+        async def alerts(state: str | None = None) -> JSONResponse:
+            return JSONResponse([a for a in self.alerts if state is None or a["state"] == state])
+
+        @app.get("/v1/alerts/stream")
+        async def stream(authorization: str | None = Header(default=None)) -> StreamingResponse:
+            self.authorizations.append(authorization)
+            return StreamingResponse(self._events(), media_type="text/event-stream")
+
+        return app
+
+    async def _events(self) -> AsyncIterator[bytes]:
+        for alert in self.alerts:
+            yield f"event: alert\ndata: {json.dumps(alert)}\n\n".encode()
+        sent = 0
+        for _ in range(int(self.stream_seconds * 10)):
+            while sent < len(self.events):
+                yield f"event: alert\ndata: {json.dumps(self.events[sent])}\n\n".encode()
+                sent += 1
+            yield b": keep-alive\n\n"
+            await asyncio.sleep(0.1)
+
+
+def alert(territory_id: str, **fields: Any) -> dict[str, Any]:
+    """An alert in the §7 payload shape."""
+    return {
+        "alert_id": f"al-{territory_id}",
+        "rule_id": "tags-hebdo",
+        "territory_id": territory_id,
+        "state": "open",
+        "level": "alerte",
+        "previous_level": "vigilance",
+        "value": 3,
+        "threshold": 2,
+        "window_days": 7,
+        "opened_at": "2026-01-05T08:00:00+00:00",
+        "changed_at": "2026-01-05T09:00:00+00:00",
+        "dedup_key": f"tags-hebdo:{territory_id}",
+        **fields,
+    }
+
+
+@contextmanager
+def fake_alerts_service(fake: FakeAlerts) -> Iterator[str]:
+    """Serve the fake on a free port until the block ends; yield its base URL."""
+    port = free_port()
+    server = uvicorn.Server(
+        uvicorn.Config(
+            fake.app(),
+            host="127.0.0.1",
+            port=port,
+            log_level="warning",
+            timeout_graceful_shutdown=1,
+        )
+    )
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 10
+    while not server.started and time.monotonic() < deadline:
+        time.sleep(0.02)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(10)
