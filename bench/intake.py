@@ -302,6 +302,8 @@ def cpu_seconds(process: psutil.Process | None) -> float:
 
 async def orchestrate(events: int, seconds: float) -> None:
     """Run (a), (b), (c) and print the figures."""
+    load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
+    print(f"machine: {os.cpu_count()} cores, load average before the run {load}")
     with tempfile.TemporaryDirectory(prefix="vigie-bench-intake-") as tmp:
         workdir = Path(tmp)
         with infrastructure(workdir) as infra:
@@ -325,6 +327,8 @@ async def orchestrate(events: int, seconds: float) -> None:
                     f" (target ≥ {TARGET_BATCH_RATIO}: {ok}); statuses {batch['statuses']};"
                     f" CPU s: intake {cpu1[0] - cpu0[0]:.1f}, broker {cpu1[1] - cpu0[1]:.1f}"
                     f" over {batch['seconds']:.1f} s"
+                    f" (intake {(cpu1[0] - cpu0[0]) / max(1, batch['accepted']) * 1e6:.0f} µs"
+                    " CPU per event)"
                 )
                 single = run_client("single", url, seconds)
                 cpu2 = (cpu_seconds(server), cpu_seconds(broker_proc))
@@ -340,8 +344,10 @@ async def orchestrate(events: int, seconds: float) -> None:
                     f" max {single['max_ms']:.1f} ms (target ≥ {TARGET_SINGLE_RPS:,}/s and"
                     f" p99 ≤ {TARGET_SINGLE_P99_MS:.0f} ms: {ok}); statuses {single['statuses']};"
                     f" CPU s: intake {cpu2[0] - cpu1[0]:.1f}, broker {cpu2[1] - cpu1[1]:.1f}"
-                    f" over {single['seconds'] + 1:.1f} s"
+                    f" over {single['seconds'] + 1:.1f} s, warm-up included"
                 )
+        load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
+        print(f"load average after the run {load}")
 
 
 def main() -> None:

@@ -77,12 +77,18 @@ async def read_topic(
     await consumer.start()
     records: list[ConsumerRecord[bytes, bytes]] = []
     try:
-        await consumer.topics()
-        partitions = consumer.partitions_for_topic(topic) or set()
-        consumer.assign([TopicPartition(topic, p) for p in sorted(partitions)])
-        await consumer.seek_to_beginning()
         loop = asyncio.get_running_loop()
         deadline = loop.time() + wait_s
+        partitions: set[int] = set()
+        while not partitions and loop.time() < deadline:
+            await consumer.topics()  # refreshes the metadata
+            partitions = consumer.partitions_for_topic(topic) or set()
+            if not partitions:
+                await asyncio.sleep(0.1)
+        if not partitions:
+            return []
+        consumer.assign([TopicPartition(topic, p) for p in sorted(partitions)])
+        await consumer.seek_to_beginning()
         grace: float | None = None
         while loop.time() < (grace or deadline):
             batch = await consumer.getmany(timeout_ms=200)

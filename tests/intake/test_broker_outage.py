@@ -64,7 +64,9 @@ async def test_broker_stopped_then_restarted(
     assert ready.status_code == 503
     assert "broker" in ready.json()["reasons"]
 
-    # Memory-only broker: the topics come back empty; create them as a deployment would.
+    # Memory-only broker: the topics are gone; create them again as `vigie run` does. Auto-
+    # creation is not relied on: observed with Tansu 0.6, a producer whose metadata still
+    # lists the old topic gets its produce acknowledged and the record is not stored.
     embedded_broker.start()
     await ensure_topics(embedded_broker.bootstrap_servers, partitions=4)
     await _post_until_accepted(client, lost)

@@ -76,7 +76,7 @@ def intake_router(
 
     async def post_incident(request: Request) -> Response:
         principal = await writer(request)
-        body = await _read_body(request, limit=max_event_bytes, metrics=metrics)
+        body = await _read_body(request, limit=max_event_bytes, metrics=metrics, who=principal)
         accepted = await ingestor.one(body, principal)
         return _json({"event_id": str(accepted.event.event_id), "status": "accepted"}, 202)
 
@@ -87,7 +87,7 @@ def intake_router(
         except UnsupportedMediaType as exc:
             metrics.reject("unsupported_media_type", principal.landlord_id)
             raise ApiError(415, "unsupported_media_type", str(exc)) from None
-        body = await _read_body(request, limit=max_batch_bytes, metrics=metrics)
+        body = await _read_body(request, limit=max_batch_bytes, metrics=metrics, who=principal)
         try:
             outcome = await ingestor.batch(body, kind, principal)
         except TooManyEvents as exc:
@@ -136,18 +136,20 @@ def intake_router(
     return router
 
 
-async def _read_body(request: Request, *, limit: int, metrics: IntakeMetrics) -> bytes:
+async def _read_body(
+    request: Request, *, limit: int, metrics: IntakeMetrics, who: Principal
+) -> bytes:
     """The request body, refusing with 413 as soon as it is known to exceed `limit` bytes."""
     declared = request.headers.get("content-length")
     if declared is not None and declared.isdigit() and int(declared) > limit:
-        metrics.reject("too_large", None)
+        metrics.reject("too_large", who.landlord_id)
         raise _too_large(limit)
     chunks: list[bytes] = []
     size = 0
     async for chunk in request.stream():
         size += len(chunk)
         if size > limit:
-            metrics.reject("too_large", None)
+            metrics.reject("too_large", who.landlord_id)
             raise _too_large(limit)
         chunks.append(chunk)
     return b"".join(chunks)

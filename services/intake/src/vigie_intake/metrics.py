@@ -20,9 +20,9 @@ class IntakeMetrics:
         )
         self.rejected = Counter(
             "vigie_incidents_rejected_total",
-            "Events refused, by reason (invalid, unknown_territory, wrong_landlord, forbidden,"
-            " unauthenticated, rate_limited, too_large, unsupported_media_type,"
-            " broker_unavailable).",
+            "Events refused, by reason (invalid, unknown_territory, wrong_landlord,"
+            " broker_unavailable); a request refused before its events are read counts once"
+            " (unauthenticated, forbidden, rate_limited, too_large, unsupported_media_type).",
             ["reason", "landlord_id"],
             registry=registry,
         )
