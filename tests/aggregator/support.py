@@ -121,8 +121,8 @@ def model_counters(events: Iterable[dict[str, Any]]) -> Counters:
         if event["type"] == "incident.withdrawn":
             continue
         day = datetime.fromisoformat(event["occurred_at"]).astimezone(PARIS).date()
-        key = (event["territory_id"], day, event["category"], event["landlord_id"])
-        row = counters.setdefault(key, _empty_row())
+        counter_key = (event["territory_id"], day, event["category"], event["landlord_id"])
+        row = counters.setdefault(counter_key, _empty_row())
         row["incidents"] += 1
         row[f"severity_{event['severity']}"] += 1
         row[f"target_{event['target']}"] += 1
@@ -186,16 +186,16 @@ async def produce(
 
 
 async def read_topic(
-    bootstrap: str, topic: str, *, at_least: int, timeout: float = 30.0
+    bootstrap: str, topic: str, *, at_least: int, within: float = 30.0
 ) -> list[Any]:
-    """Read a topic from the beginning until `at_least` records arrived (or the timeout)."""
+    """Read a topic from the start until `at_least` records arrived or `within` seconds pass."""
     consumer = AIOKafkaConsumer(
         topic, bootstrap_servers=bootstrap, auto_offset_reset="earliest", group_id=None
     )
     await consumer.start()
     records: list[Any] = []
     try:
-        deadline = time.monotonic() + timeout
+        deadline = time.monotonic() + within
         while len(records) < at_least and time.monotonic() < deadline:
             batch = await consumer.getmany(timeout_ms=200)
             for part in batch.values():
@@ -206,10 +206,10 @@ async def read_topic(
 
 
 async def eventually(
-    check: Callable[[], Awaitable[bool]], *, timeout: float, interval: float = 0.2
+    check: Callable[[], Awaitable[bool]], *, within: float, interval: float = 0.2
 ) -> bool:
-    """Poll until `check()` is true or the timeout passes; return the last answer."""
-    deadline = time.monotonic() + timeout
+    """Poll until `check()` is true or `within` seconds pass; return the last answer."""
+    deadline = time.monotonic() + within
     while True:
         if await check():
             return True

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import random
 import uuid
 from typing import Any
@@ -45,9 +46,7 @@ class MemoryStore:
         for state in [*plan.inserts, *plan.updates]:
             self.incidents[state.key] = state
         for key, delta in plan.deltas.items():
-            row = self.counters.setdefault(
-                key, dict.fromkeys(COUNT_COLUMNS, 0) | {"cost_eur": 0}
-            )
+            row = self.counters.setdefault(key, dict.fromkeys(COUNT_COLUMNS, 0) | {"cost_eur": 0})
             for name, value in zip(COUNT_COLUMNS, delta.counts, strict=True):
                 row[name] += value
             row["cost_eur"] += delta.cost_eur
@@ -63,7 +62,7 @@ def apply_in_batches(events: list[dict[str, Any]], cuts: list[int]) -> MemorySto
     store = MemoryStore()
     revisions = [revision_of(event) for event in events]
     bounds = [0, *sorted(cut % (len(revisions) + 1) for cut in cuts), len(revisions)]
-    for start, end in zip(bounds, bounds[1:], strict=False):
+    for start, end in itertools.pairwise(bounds):
         store.apply(revisions[start:end])
     return store
 
@@ -139,5 +138,6 @@ def test_a_replayed_batch_is_a_no_op() -> None:
     store.apply(batch)
     before = {key: dict(row) for key, row in store.counters.items()}
     plan = store.apply(batch)
-    assert plan.applied == 0 and not plan.deltas
+    assert plan.applied == 0
+    assert not plan.deltas
     assert store.counters == before

@@ -69,4 +69,5 @@ def test_a_withdrawal_has_no_contribution() -> None:
     """Withdrawn incidents count nowhere."""
     raw = orjson.dumps(withdrawal(incident_id="A", revision=2))
     revision = decode_record(raw, timestamp_ms=None)
-    assert revision.contribution is None and revision.revision == 2
+    assert revision.contribution is None
+    assert revision.revision == 2

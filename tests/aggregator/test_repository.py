@@ -70,14 +70,17 @@ async def test_rebuild_equals_the_live_counters_and_repairs_drift(pool: asyncpg.
         result = await rebuild_counters(
             conn, on_progress=lambda done, total: steps.append((done, total))
         )
-    assert result.differing == 0 and result.rows == len(live)
+    assert result.differing == 0
+    assert result.rows == len(live)
     assert await stored_counters(pool) == live
     assert steps[-1][0] == steps[-1][1] == result.incidents > 0
     await pool.execute(
-        "UPDATE incident_counters SET incidents = incidents + 1 WHERE ctid IN (SELECT ctid FROM incident_counters LIMIT 3)"
+        "UPDATE incident_counters SET incidents = incidents + 1"
+        " WHERE ctid IN (SELECT ctid FROM incident_counters LIMIT 3)"
     )
     await pool.execute(
-        "INSERT INTO incident_counters (territory_id, day, category, landlord_id, incidents) VALUES ('QN00101M', '2020-01-01', 'BIE-TAG', 'ghost', 5)"
+        "INSERT INTO incident_counters (territory_id, day, category, landlord_id, incidents)"
+        " VALUES ('QN00101M', '2020-01-01', 'BIE-TAG', 'ghost', 5)"
     )
     async with pool.acquire() as conn:
         result = await rebuild_counters(conn)
@@ -89,8 +92,10 @@ async def test_batch_outcomes_are_reported(pool: asyncpg.Pool) -> None:
     """Applied, duplicate and stale events are told apart, and changed pairs go to the outbox."""
     events = random_scenario(random.Random(5), incidents=20, duplicate_ratio=0)
     first = await apply_revisions(pool, [revision_of(e) for e in events])
-    assert first.plan.applied == 20 and first.outbox_ids
+    assert first.plan.applied == 20
+    assert first.outbox_ids
     again = await apply_revisions(pool, [revision_of(e) for e in events])
-    assert again.plan.applied == 0 and again.outbox_ids == []
+    assert again.plan.applied == 0
+    assert again.outbox_ids == []
     assert again.plan.duplicates + again.plan.stale == len(events)
     assert again.plan.duplicates == 20

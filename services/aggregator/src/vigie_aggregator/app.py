@@ -47,6 +47,8 @@ def create_app(settings: AggregatorSettings) -> FastAPI:
             group_id=settings.group_id,
             enable_auto_commit=False,
             auto_offset_reset="earliest",
+            session_timeout_ms=settings.session_timeout_ms,
+            heartbeat_interval_ms=max(settings.session_timeout_ms // 5, 500),
         )
         await producer.start()
         await consumer.start()
@@ -58,7 +60,7 @@ def create_app(settings: AggregatorSettings) -> FastAPI:
             max_records=settings.batch_max_records,
             fetch_timeout_ms=settings.fetch_timeout_ms,
         )
-        consumer.subscribe([topics.INCIDENTS], listener=WaitForBatch(loop.batch_lock))
+        consumer.subscribe([topics.INCIDENTS], listener=WaitForBatch(loop.batch_lock, metrics))
         task = asyncio.create_task(loop.run(), name="aggregator-consumer")
 
         async def consuming() -> None:

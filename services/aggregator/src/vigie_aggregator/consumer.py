@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping, Sequence, Set
 from typing import TypeAlias
 
 import asyncpg
@@ -173,13 +173,15 @@ def _reason(error: str) -> str:
 class WaitForBatch(ConsumerRebalanceListener):  # type: ignore[misc]
     """Lets the batch in flight commit its offsets before partitions are handed over."""
 
-    def __init__(self, lock: asyncio.Lock) -> None:
+    def __init__(self, lock: asyncio.Lock, metrics: AggregatorMetrics) -> None:
         self._lock = lock
+        self._metrics = metrics
 
-    async def on_partitions_revoked(self, revoked: object) -> None:
+    async def on_partitions_revoked(self, revoked: Set[TopicPartition]) -> None:
         """Wait for the batch in flight."""
         async with self._lock:
-            pass
+            self._metrics.assigned.set(0)
 
-    async def on_partitions_assigned(self, assigned: object) -> None:
-        """Nothing to do: committed offsets say where to resume."""
+    async def on_partitions_assigned(self, assigned: Set[TopicPartition]) -> None:
+        """Committed offsets say where to resume; only the metric changes."""
+        self._metrics.assigned.set(len(assigned))

@@ -19,6 +19,7 @@ class AggregatorMetrics:
     batch_size: Histogram
     batch_seconds: Histogram
     lag: Gauge
+    assigned: Gauge
 
 
 def create_metrics(registry: CollectorRegistry) -> AggregatorMetrics:
@@ -68,6 +69,11 @@ def create_metrics(registry: CollectorRegistry) -> AggregatorMetrics:
             "Records behind the partition's high watermark. APPROXIMATE on the local Tansu "
             "broker, whose end offsets lag the true high watermark (see BROKER-NOTES)",
             ["topic", "partition"],
+            registry=registry,
+        ),
+        assigned=Gauge(
+            "vigie_aggregator_assigned_partitions",
+            "Partitions of incidents.v1 this member currently owns",
             registry=registry,
         ),
     )

@@ -5,9 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-import asyncpg
-
-from vigie_aggregator.repository import sql
+from vigie_aggregator.repository import Conn, sql
 
 PREPARE = sql("rebuild_prepare.sql")
 TERRITORIES = sql("rebuild_territories.sql")
@@ -27,7 +25,7 @@ class RebuildResult:
 
 
 async def rebuild_counters(
-    conn: asyncpg.Connection, *, on_progress: Callable[[int, int], None] | None = None
+    conn: Conn, *, on_progress: Callable[[int, int], None] | None = None
 ) -> RebuildResult:
     """Replace incident_counters with counts recomputed from incidents; report the difference."""
     progress = on_progress or (lambda done, total: None)

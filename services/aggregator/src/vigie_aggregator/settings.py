@@ -25,3 +25,10 @@ class AggregatorSettings(ServiceSettings):
         ge=0,
         validation_alias=AliasChoices("AGGREGATOR_FETCH_TIMEOUT_MS", "fetch_timeout_ms"),
     )
+    # How long the group waits for a member that stopped answering (e.g. killed) before its
+    # partitions move to the others.
+    session_timeout_ms: int = Field(
+        default=10_000,
+        ge=1000,
+        validation_alias=AliasChoices("AGGREGATOR_SESSION_TIMEOUT_MS", "session_timeout_ms"),
+    )
