@@ -58,7 +58,7 @@ async def test_counts_rejects_to_the_dlq_and_announces_changes(
         ),
         (None, b"\xff\xfe binary"),
     ]
-    messages = [(event_key(e), event_bytes(e)) for e in events]
+    messages: list[tuple[bytes | None, bytes]] = [(event_key(e), event_bytes(e)) for e in events]
     messages[100:100] = garbage[:2]
     messages[200:200] = garbage[2:]
     aggregator = AggregatorProcess(
@@ -96,7 +96,8 @@ async def test_counts_rejects_to_the_dlq_and_announces_changes(
         assert aggregator.metric("vigie_aggregator_events_dlq_total") == len(garbage)
         assert aggregator.metric("vigie_aggregator_events_applied_total") > 0
         assert aggregator.metric("vigie_aggregator_events_duplicate_total") > 0
-        ready = httpx.get(f"{aggregator.url}/health/ready", timeout=5)
+        async with httpx.AsyncClient() as client:
+            ready = await client.get(f"{aggregator.url}/health/ready", timeout=5)
         assert ready.status_code == 200
     finally:
         aggregator.stop()
