@@ -136,6 +136,33 @@ async def load(dsn: str, *, count: int) -> dict[str, float]:
     return timings
 
 
+async def vacuum(dsn: str) -> None:
+    """VACUUM ANALYZE the roll-ups just built, as autovacuum would soon."""
+    conn = await asyncpg.connect(dsn, command_timeout=600)
+    try:
+        await conn.execute("VACUUM ANALYZE reporting_rollup, reporting_daily")
+    finally:
+        await conn.close()
+
+
+async def wait_for_rollups(dsn: str, *, within: float = 900) -> float:
+    """Wait until the service has built its roll-ups (it starts on them at once); seconds."""
+    conn = await asyncpg.connect(dsn)
+    started = time.perf_counter()
+    try:
+        while time.perf_counter() - started < within:
+            built = await conn.fetchval(
+                "SELECT NOT full_rebuild AND NOT EXISTS (SELECT 1 FROM reporting_dirty_days)"
+                " FROM reporting_rollup_state"
+            )
+            if built:
+                return time.perf_counter() - started
+            await asyncio.sleep(0.5)
+    finally:
+        await conn.close()
+    raise TimeoutError("the roll-ups were not built in time")
+
+
 async def sizes(dsn: str) -> dict[str, Any]:
     """Database and table sizes, and row counts."""
     conn = await asyncpg.connect(dsn)
@@ -145,8 +172,12 @@ async def sizes(dsn: str) -> dict[str, Any]:
             SELECT pg_size_pretty(pg_database_size(current_database())) AS database,
                    pg_size_pretty(pg_total_relation_size('incidents')) AS incidents,
                    pg_size_pretty(pg_total_relation_size('incident_counters')) AS counters,
+                   pg_size_pretty(pg_total_relation_size('reporting_rollup')
+                                  + pg_total_relation_size('reporting_daily')) AS rollups,
                    (SELECT count(*) FROM incidents) AS incident_rows,
-                   (SELECT count(*) FROM incident_counters) AS counter_rows
+                   (SELECT count(*) FROM incident_counters) AS counter_rows,
+                   (SELECT count(*) FROM reporting_rollup)
+                   + (SELECT count(*) FROM reporting_daily) AS rollup_rows
             """
         )
         busiest = await conn.fetch(
@@ -234,7 +265,8 @@ def report(results: dict[str, Any], facts: dict[str, Any], timings: dict[str, fl
     """Print the figures; True when every target is met."""
     print(
         f"\nincidents {facts['incident_rows']:,} ({facts['incidents']}), counter rows "
-        f"{facts['counter_rows']:,} ({facts['counters']}), database {facts['database']}"
+        f"{facts['counter_rows']:,} ({facts['counters']}), roll-up rows "
+        f"{facts['rollup_rows']:,} ({facts['rollups']}), database {facts['database']}"
     )
     print("load: " + ", ".join(f"{k} {v:.1f} s" for k, v in timings.items()))
     print(f"\n{'request (sequential, last 30 days)':<40} {'p50':>8} {'p95':>8} {'p99':>8}  target")
@@ -280,7 +312,6 @@ def main() -> int:
             asyncio.run(ensure_topics(bootstrap, partitions=1))
             print(f"loading {args.incidents:,} incidents…", flush=True)
             timings = asyncio.run(load(dsn, count=args.incidents))
-            facts = asyncio.run(sizes(dsn))
             env = {
                 "DATABASE_URL": dsn,
                 "KAFKA_BOOTSTRAP_SERVERS": bootstrap,
@@ -288,6 +319,9 @@ def main() -> int:
                 "VIGIE_ALERTS_URL": "http://127.0.0.1:9",
             }
             with service_process("reporting", env=env, log_dir=Path(tmp) / "logs") as url:
+                timings["roll-ups (by the service)"] = asyncio.run(wait_for_rollups(dsn))
+                asyncio.run(vacuum(dsn))
+                facts = asyncio.run(sizes(dsn))
                 plan = scenarios(facts["busiest_qpvs"])
                 results = run_client(url, plan, token=token, requests=args.requests)
                 ok = report(results, facts, timings)

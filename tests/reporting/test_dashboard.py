@@ -27,6 +27,7 @@ from tests.reporting.conftest import (
 )
 from tests.reporting.fake_alerts import FakeAlerts, alert, fake_alerts_service
 from tests.support.services import service_process
+from vigie.auth import create_key
 from vigie_reporting.periods import today_in_paris
 
 pytestmark = [pytest.mark.browser, pytest.mark.connected, pytest.mark.e2e]
@@ -164,7 +165,7 @@ async def test_the_dashboard_draws_and_drills_down_to_a_qpv(
         assert errors == []
 
 
-async def test_the_dashboard_asks_for_a_token_and_copes_without_alerts(
+async def test_the_dashboard_asks_for_a_token_copes_without_alerts_and_shows_partners(
     browser: Any,
     database_url: str,
     kafka_bootstrap: str,
@@ -192,4 +193,18 @@ async def test_the_dashboard_asks_for_a_token_and_copes_without_alerts(
             "document.querySelector('#live').textContent === 'alertes indisponibles'"
         )
         assert await page.text_content("#alerts") == "Aucune alerte ouverte."
+
+        # A CLSPD partner sees the shared view of its territory, small counts masked.
+        _, partner = await create_key(db, role="partner", territory_ids=[LANDY])
+        shared = await browser.new_page(locale="fr-FR")
+        shared.on("pageerror", lambda error: errors.append(str(error)))
+        await shared.goto(f"{url}/#token={partner}")
+        await shared.wait_for_function(
+            "document.querySelector('#territory-name').textContent === 'Plaine - Landy - Bailly'"
+        )
+        assert await shared.text_content("#kpis .kpi:first-child .value") == "15"
+        breakdown = await shared.text_content("#breakdown")
+        assert breakdown is not None
+        assert "< 5" in breakdown  # PER-VER (3) and the zeros are masked
+        assert "partenaire" in (await shared.text_content("#who") or "")
         assert errors == []

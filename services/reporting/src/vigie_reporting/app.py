@@ -6,6 +6,7 @@ other; planning costs well under a millisecond."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -21,7 +22,7 @@ from vigie.db import check_database
 from vigie.health import Check, health_router
 from vigie.nomenclature import default_nomenclature
 from vigie_reporting.alerts_feed import AlertsFeed
-from vigie_reporting.pages import pages_router, static_files
+from vigie_reporting.pages import pages_router, static_files, warm_map
 from vigie_reporting.rollups import RollupKeeper
 from vigie_reporting.routes import router
 from vigie_reporting.settings import ReportingSettings
@@ -63,6 +64,7 @@ def create_app(settings: ReportingSettings) -> FastAPI:
         await broker.start()
         await alerts.start()
         await rollups.start()
+        warming = asyncio.create_task(warm_map(), name="warm-map")
         app.state.pool = pool
         app.state.rollups = rollups
         app.state.authenticator = authenticator
@@ -73,6 +75,7 @@ def create_app(settings: ReportingSettings) -> FastAPI:
             yield
         finally:
             checks.clear()
+            await warming
             await rollups.stop()
             await alerts.stop()
             await broker.stop()

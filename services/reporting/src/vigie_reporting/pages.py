@@ -32,6 +32,11 @@ def _map_payload() -> tuple[bytes, bytes, str]:
     return raw, gzip.compress(raw, 6), hashlib.sha256(raw).hexdigest()[:16]
 
 
+async def warm_map() -> None:
+    """Simplify the map ahead of the first page load (a second of CPU, off the event loop)."""
+    await asyncio.to_thread(_map_payload)
+
+
 def pages_router() -> APIRouter:
     """`/` and `/geo/qpv.json`."""
     router = APIRouter(include_in_schema=False)

@@ -46,6 +46,9 @@ function svg(tag, attrs = {}, children = []) {
   return node;
 }
 const fmt = (n) => (n == null ? "< 5" : NF.format(n));
+const NF2 = new Intl.NumberFormat("fr-FR", { maximumFractionDigits: 2 });
+/* Rates per 1,000 dwellings: two decimals below 1 so that a large area is not shown as 0. */
+const rate = (x) => (x == null ? "—" : x < 1 ? NF2.format(x) : NF1.format(x));
 const pct = (x) => (x == null ? "—" : `${NF1.format(x * 100)} %`);
 function parisToday() {
   return new Intl.DateTimeFormat("en-CA", { timeZone: "Europe/Paris" }).format(new Date());
@@ -233,7 +236,7 @@ function renderHeader(summary) {
   $("as-of").textContent = summary.as_of
     ? `Données à jour au ${new Date(summary.as_of).toLocaleString("fr-FR", { timeZone: "Europe/Paris" })}`
     : "Aucune donnée encore agrégée";
-  const crumbs = lineage(summary.territory_id);
+  const crumbs = state.shared ? [{ id: summary.territory_id, name: summary.name }] : lineage(summary.territory_id);
   $("breadcrumb").replaceChildren(...crumbs.map((c) => el("li", {}, el("a", { "data-territory": c.id, text: c.name, onclick: () => select(c.id) }))));
   if (!state.shared) {
     const place = state.places.get(summary.territory_id);
@@ -259,7 +262,7 @@ function renderKpis(s) {
   const trendText = trend == null ? "—" : `${trend > 0 ? "▲ +" : trend < 0 ? "▼ " : ""}${NF1.format(trend)} %`;
   $("kpis").replaceChildren(
     kpi("Faits signalés", fmt(s.total), s.suppressed && s.total == null ? "masqué (moins de 5)" : `${fmt(s.previous_total)} la période précédente`),
-    kpi("Taux pour 1 000 logements", s.rate_per_1000_dwellings == null ? "—" : NF1.format(s.rate_per_1000_dwellings), s.social_dwellings ? `${NF.format(s.social_dwellings)} logements sociaux` : "logements non publiés"),
+    kpi("Taux pour 1 000 logements", rate(s.rate_per_1000_dwellings), s.social_dwellings ? `${NF.format(s.social_dwellings)} logements sociaux` : "logements non publiés"),
     kpi("Évolution", trendText, "vs période précédente de même durée", trend > 0 ? "up" : trend < 0 ? "down" : ""),
     kpi("Taux de plainte", pct(s.complaint_rate), `${fmt(s.by_complaint.plainte)} plaintes déposées`),
     kpi("Atteintes aux personnels", fmt(s.staff_targeted), "gardiens, agents et prestataires"),
@@ -271,7 +274,9 @@ function renderKpis(s) {
 function colourScale(values) {
   const sorted = values.filter((v) => v > 0).sort((a, b) => a - b);
   if (!sorted.length) return { colour: () => EMPTY, breaks: [] };
-  const breaks = [1, 2, 3, 4, 5].map((i) => sorted[Math.min(sorted.length - 1, Math.floor((sorted.length * i) / 6))]);
+  // Quantile breaks, without repeats when few territories have incidents.
+  const breaks = [...new Set([1, 2, 3, 4, 5].map((i) => sorted[Math.min(sorted.length - 1, Math.floor((sorted.length * i) / 6))]))];
+  if (breaks.length > 1 && breaks[breaks.length - 1] === sorted[sorted.length - 1]) breaks.pop();
   const colour = (v) => {
     if (!v) return EMPTY;
     let i = 0; while (i < breaks.length && v > breaks[i]) i += 1;
@@ -296,7 +301,7 @@ function renderMap(items, context, selected) {
   const kind = (state.places.get(context) || { kind: "pays" }).kind;
   const shapes = kind === "departement";
   const entries = items.map((i) => [i, state.geo.get(i.territory_id)]).filter(([, g]) => g);
-  const title = (i) => `${i.name} (${i.departement_code}) — ${fmt(i.count)} faits, ${i.rate_per_1000_dwellings == null ? "taux —" : `${NF1.format(i.rate_per_1000_dwellings)} ‰`}`;
+  const title = (i) => `${i.name} (${i.departement_code}) — ${fmt(i.count)} faits, ${i.rate_per_1000_dwellings == null ? "taux —" : `${rate(i.rate_per_1000_dwellings)} ‰`}`;
   const draw = (group, list, project, radius) => {
     for (const [item, geo] of list) {
       const attrs = { class: `qpv${item.territory_id === selected ? " selected" : ""}`, fill: colour(item.rate_per_1000_dwellings), "data-territory": item.territory_id, onclick: () => select(item.territory_id) };
@@ -334,10 +339,10 @@ function renderMap(items, context, selected) {
   const legend = [el("span", { text: "Taux ‰ :" }), el("span", { class: "sw", style: `background:${EMPTY}` }), el("span", { text: "0" })];
   let low = 0;
   breaks.forEach((b, n) => {
-    legend.push(el("span", { class: "sw", style: `background:${RAMP[n]}` }), el("span", { text: `${NF1.format(low)}–${NF1.format(b)}` }));
+    legend.push(el("span", { class: "sw", style: `background:${RAMP[n]}` }), el("span", { text: `${rate(low)}–${rate(b)}` }));
     low = b;
   });
-  if (breaks.length) legend.push(el("span", { class: "sw", style: `background:${RAMP[5]}` }), el("span", { text: `> ${NF1.format(low)}` }));
+  if (breaks.length) legend.push(el("span", { class: "sw", style: `background:${RAMP[breaks.length]}` }), el("span", { text: `> ${rate(low)}` }));
   $("legend").replaceChildren(...legend);
   $("map-hint").textContent = shapes ? "périmètres des QPV — cliquez un quartier" : "un point par QPV (taille : logements sociaux) — cliquez un quartier";
 }
@@ -346,12 +351,16 @@ function renderMap(items, context, selected) {
 function renderTrend(series) {
   const W = 640, H = 240, L = 40, B = 24, T = 10;
   const points = series.points;
-  const max = Math.max(1, ...points.map((p) => p.incidents));
+  const top = Math.max(1, ...points.map((p) => p.incidents));
+  const step10 = 10 ** Math.floor(Math.log10(top / 4 || 1));
+  // Four gridlines at a round whole step (1, 2, 3, 4, 5, 6, 8 × 10^k).
+  const tick = Math.max(1, [1, 2, 3, 4, 5, 6, 8, 10].map((m) => m * step10).find((t) => t * 4 >= top) || step10 * 10);
+  const max = tick * 4;
   const step = (W - L - 8) / Math.max(points.length, 1);
   const y = (v) => T + (H - T - B) * (1 - v / max);
   const root = svg("svg", { viewBox: `0 0 ${W} ${H}` });
   for (let i = 0; i <= 4; i += 1) {
-    const v = Math.round((max * i) / 4);
+    const v = tick * i;
     root.append(svg("line", { class: "grid-line", x1: L, x2: W, y1: y(v), y2: y(v) }));
     root.append(svg("text", { class: "axis", x: L - 6, y: y(v) + 3, "text-anchor": "end", text: NF.format(v) }));
   }
@@ -394,7 +403,7 @@ function renderRanking(items, selected) {
   const top = items.filter((i) => i.count > 0).slice(0, 12);
   const rows = top.map((i, n) => el("tr", { "data-territory": i.territory_id, class: i.territory_id === selected ? "selected" : "", onclick: () => select(i.territory_id) }, [
     el("td", { text: String(n + 1) }), el("td", { text: i.name }), el("td", { text: i.departement_code || "" }),
-    el("td", { class: "num", text: NF.format(i.count) }), el("td", { class: "num", text: i.rate_per_1000_dwellings == null ? "—" : NF1.format(i.rate_per_1000_dwellings) }),
+    el("td", { class: "num", text: NF.format(i.count) }), el("td", { class: "num", text: rate(i.rate_per_1000_dwellings) }),
   ]));
   $("ranking").replaceChildren(...(rows.length ? rows : [el("tr", {}, el("td", { colspan: "5", class: "muted", text: "Aucun fait sur la période." }))]));
 }
