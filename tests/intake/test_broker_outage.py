@@ -58,8 +58,11 @@ async def test_broker_stopped_then_restarted(
         assert response.status_code == 503, response.text
         assert response.headers["Retry-After"].isdigit()
         assert response.json()["error"] == "unavailable"
-    batch = await client.post("/v1/incidents/batch", json=[incident()], headers=ADMIN)
+    started = time.monotonic()
+    batch = await client.post("/v1/incidents/batch", json=[incident(), lost], headers=ADMIN)
+    assert time.monotonic() - started < 5.0
     assert batch.status_code == 503
+    assert batch.headers["Retry-After"].isdigit()
     ready = await client.get("/health/ready")
     assert ready.status_code == 503
     assert "broker" in ready.json()["reasons"]

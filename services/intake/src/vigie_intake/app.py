@@ -32,6 +32,7 @@ def create_app(settings: IntakeSettings) -> FastAPI:
     publisher = IncidentPublisher(
         bootstrap_servers=settings.kafka,
         timeout_s=settings.publish_timeout_s,
+        max_s=settings.batch_publish_max_s,
         linger_ms=settings.linger_ms,
         max_request_bytes=2 * settings.max_event_bytes,
     )

@@ -8,8 +8,10 @@ Decisions:
 - A single event is one `send()`. A batch is grouped by partition (the producer's own
   partitioner on the key, so an event lands where `send()` would put it) and handed over as a
   few record batches with `send_batch()`: per-event cost is an append, not a full `send()`.
-- All acknowledgements are awaited together, and the whole publish is bounded by `timeout_s`
-  (< 2 s): a dead broker gives BrokerUnavailable (→ 503 + Retry-After) instead of a hang.
+- All acknowledgements are awaited together. A single event must be acknowledged within
+  `timeout_s` (< 2 s); a batch gives up when no acknowledgement arrived for `timeout_s` (or
+  after `max_s` in all), so a dead broker gives BrokerUnavailable (→ 503 + Retry-After)
+  quickly while a slow but working one is given the time a large batch needs.
   Giving up cancels only our wait (aiokafka skips cancelled futures), so a message may still
   be delivered after we answered 503: the sender retries with the same event_id and the
   duplicate counts once. Nothing answered 202 is unacknowledged.
@@ -22,6 +24,7 @@ from __future__ import annotations
 import asyncio
 import functools
 from collections.abc import Sequence
+from typing import Any
 
 from aiokafka import AIOKafkaProducer
 from aiokafka.errors import KafkaError
@@ -56,6 +59,7 @@ class IncidentPublisher:
         *,
         bootstrap_servers: str,
         timeout_s: float,
+        max_s: float,
         linger_ms: int,
         max_request_bytes: int,
         topic: str = topics.INCIDENTS,
@@ -71,6 +75,7 @@ class IncidentPublisher:
             "request_timeout_ms": REQUEST_TIMEOUT_MS,
         }
         self._timeout_s = timeout_s
+        self._max_s = max_s
         self._topic = topic
         self._started: AIOKafkaProducer | None = None
 
@@ -101,39 +106,68 @@ class IncidentPublisher:
         if not records:
             return
         try:
-            async with asyncio.timeout(self._timeout_s):
-                # Handing over waits for metadata and buffer space: where a dead broker blocks.
-                if len(records) == 1:
+            if len(records) == 1:
+                async with asyncio.timeout(self._timeout_s):
                     key, value = records[0]
                     await (await self._producer.send(self._topic, value, key=key))
-                else:
-                    await asyncio.gather(*await self._send_batches(records))
+            else:
+                await self._publish_many(records)
         except TimeoutError:
             raise BrokerUnavailable("the broker did not acknowledge in time") from None
         except KafkaError as exc:
             raise BrokerUnavailable(f"the broker refused: {type(exc).__name__}") from exc
 
-    async def _send_batches(
-        self, records: Sequence[tuple[bytes, bytes]]
-    ) -> list[asyncio.Future[object]]:
-        futures: list[asyncio.Future[object]] = []
-        partitions = sorted(await self._producer.partitions_for(self._topic))
-        by_partition: dict[int, list[tuple[bytes, bytes]]] = {}
-        for record in records:
-            index = partition_index(record[0], len(partitions))
-            by_partition.setdefault(partitions[index], []).append(record)
-        for partition, group in by_partition.items():
-            batch = self._producer.create_batch()
-            for key, value in group:
-                if batch.append(key=key, value=value, timestamp=None) is None:
-                    futures.append(await self._send(batch, partition))
-                    batch = self._producer.create_batch()
-                    batch.append(key=key, value=value, timestamp=None)
-            futures.append(await self._send(batch, partition))
-        return futures
-
-    async def _send(self, batch: object, partition: int) -> asyncio.Future[object]:
-        future: asyncio.Future[object] = await self._producer.send_batch(
-            batch, self._topic, partition=partition
+    async def _publish_many(self, records: Sequence[tuple[bytes, bytes]]) -> None:
+        # A big batch may take longer than `timeout_s` on a busy broker, yet a dead broker must
+        # still give 503 quickly: give up when no acknowledgement came for `timeout_s`, or
+        # after `max_s` in all.
+        async with asyncio.timeout(self._timeout_s):
+            partitions = sorted(await self._producer.partitions_for(self._topic))
+        progress = asyncio.Event()
+        # Partitions are handed over concurrently: each waits for its previous batch to drain.
+        work = asyncio.gather(
+            *(
+                self._deliver(partition, batches, progress)
+                for partition, batches in self._batches(records, partitions).items()
+            )
         )
-        return future
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + self._max_s
+        try:
+            while not work.done():
+                progress.clear()
+                waiter: asyncio.Future[Any] = asyncio.ensure_future(progress.wait())
+                watched: set[asyncio.Future[Any]] = {work, waiter}
+                timeout = min(self._timeout_s, deadline - loop.time())
+                done, _ = await asyncio.wait(
+                    watched, timeout=max(0.0, timeout), return_when=asyncio.FIRST_COMPLETED
+                )
+                waiter.cancel()
+                if not done:
+                    raise TimeoutError
+            work.result()
+        finally:
+            if not work.done():
+                work.cancel()
+                # Retrieve the outcome so that asyncio does not log it as never retrieved.
+                work.add_done_callback(lambda w: w.cancelled() or w.exception())
+
+    def _batches(
+        self, records: Sequence[tuple[bytes, bytes]], partitions: list[int]
+    ) -> dict[int, list[Any]]:
+        by_partition: dict[int, list[Any]] = {}
+        for key, value in records:
+            partition = partitions[partition_index(key, len(partitions))]
+            batches = by_partition.setdefault(partition, [self._producer.create_batch()])
+            if batches[-1].append(key=key, value=value, timestamp=None) is None:
+                batches.append(self._producer.create_batch())
+                batches[-1].append(key=key, value=value, timestamp=None)
+        return by_partition
+
+    async def _deliver(self, partition: int, batches: list[Any], progress: asyncio.Event) -> None:
+        futures: list[asyncio.Future[object]] = []
+        for batch in batches:
+            future = await self._producer.send_batch(batch, self._topic, partition=partition)
+            future.add_done_callback(lambda _: progress.set())
+            futures.append(future)
+        await asyncio.gather(*futures)

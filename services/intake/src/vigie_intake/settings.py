@@ -26,6 +26,10 @@ class IntakeSettings(ServiceSettings):
     publish_timeout_s: float = Field(
         default=1.5, gt=0, le=2.0, validation_alias=_env("INTAKE_PUBLISH_TIMEOUT_S")
     )
+    # A batch is given up when no acknowledgement came for `publish_timeout_s`, or after this.
+    batch_publish_max_s: float = Field(
+        default=30.0, gt=0, validation_alias=_env("INTAKE_BATCH_PUBLISH_MAX_S")
+    )
     retry_after_s: int = Field(default=2, ge=1, validation_alias=_env("INTAKE_RETRY_AFTER_S"))
     linger_ms: int = Field(default=0, ge=0, validation_alias=_env("INTAKE_LINGER_MS"))
     max_event_bytes: int = Field(default=MIB, ge=1, validation_alias=_env("INTAKE_MAX_EVENT_BYTES"))
