@@ -71,6 +71,12 @@ async def top_qpv(reporting: Reporting) -> tuple[str, int]:
     return first["territory_id"], first["count"]
 
 
+async def gap_by_qpv(reporting: Reporting) -> dict[str, int]:
+    """Incidents per QPV of the 93 in the complaint gap."""
+    gap = await reporting.get("/v1/complaint-gap", group_by="territory", territory_id="DEP-93")
+    return {g["key"]: g["incidents"] for g in gap.json()["groups"]}
+
+
 async def fr_total(reporting: Reporting) -> int:
     """France's total over the default period, as the API says."""
     body = (await reporting.get("/v1/territories/FR/summary")).json()
@@ -114,11 +120,13 @@ async def test_answers_do_not_wait_for_the_next_refresh(
     assert series["total"] == 13
     gap = (await reporting.get("/v1/complaint-gap", territory_id="DEP-93")).json()
     assert gap["total"]["incidents"] == 13
+    assert await gap_by_qpv(reporting) == {LANDY: 5, SEMARD: 8}
     await reporting.db.execute("DELETE FROM incident_counters WHERE landlord_id = 'hlm-a'")
     assert await fr_total(reporting) == 8
     await refreshed(pool)
     assert await fr_total(reporting) == 8
     assert await top_qpv(reporting) == (SEMARD, 8)
+    assert await gap_by_qpv(reporting) == {SEMARD: 8}
     await assert_rollups_exact(reporting.db)
 
 

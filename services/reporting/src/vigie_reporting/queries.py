@@ -112,8 +112,7 @@ GROUP BY 1
 # $1 start, $2 end, $3 categories, $4 within (ancestor), $5 limit, $6 metric.
 _RANKING_SELECT = """
 SELECT t.territory_id, t.name, t.kind, t.departement_code, t.region_code, t.social_dwellings,
-       coalesce(k.incidents, 0)::bigint AS incidents,
-       coalesce(k.incidents, 0) * 1000.0 / nullif(t.social_dwellings, 0) AS rate
+       coalesce(k.incidents, 0)::bigint AS incidents
 FROM territories t
 JOIN territory_ancestors w ON w.territory_id = t.territory_id AND w.ancestor_id = $4
 LEFT JOIN counts k ON k.territory_id = t.territory_id
@@ -186,6 +185,25 @@ GAP_BY = {
     "territory": "SELECT c.territory_id AS key," + _GAP_SUMS + "GROUP BY c.territory_id",
     "landlord": "SELECT c.landlord_id AS key," + _GAP_SUMS + "GROUP BY c.landlord_id",
 }
+
+# The gap by territory from reporting_daily (all landlords) for its clean days and the counters
+# for the dirty ones ($5).
+GAP_BY_TERRITORY_DAILY = """
+SELECT x.territory_id AS key,
+       sum(x.incidents) FILTER (WHERE x.day >= $3)::bigint AS incidents,
+       sum(x.plainte) FILTER (WHERE x.day >= $3)::bigint AS plainte,
+       sum(x.incidents) FILTER (WHERE x.day < $3)::bigint AS previous_incidents,
+       sum(x.plainte) FILTER (WHERE x.day < $3)::bigint AS previous_plainte
+FROM (
+    SELECT d.territory_id, d.day, d.incidents, d.plainte FROM reporting_daily d
+    WHERE d.day BETWEEN $2 AND $4 AND d.day <> ALL($5::date[])
+    UNION ALL
+    SELECT c.territory_id, c.day, c.incidents, c.complaint_plainte FROM incident_counters c
+    WHERE c.day BETWEEN $2 AND $4 AND c.day = ANY($5::date[])
+) AS x
+JOIN territory_ancestors a ON a.territory_id = x.territory_id AND a.ancestor_id = $1
+GROUP BY x.territory_id
+"""
 
 TERRITORY_NAMES = """
 SELECT territory_id, name, kind, social_dwellings FROM territories WHERE territory_id = ANY($1)

@@ -131,15 +131,20 @@ async def complaint_gap(
     landlord_id: str | None,
     dirty: list[date] | None,
 ) -> list[dict[str, Any]]:
-    """Incidents and plaintes per group, this period and the previous one (the roll-up has
-    no landlord nor QPV: it serves the grouping by category only)."""
+    """Incidents and plaintes per group, this period and the previous one. `dirty` (all
+    landlords only): read the roll-ups except for these days; reporting_rollup serves the
+    grouping by category (upper levels), reporting_daily the grouping by territory."""
     previous = period.previous()
-    sql, args = _statement(
-        queries.GAP_BY[group_by],
-        [territory_id, previous.start, period.start, period.end],
-        landlord_id=landlord_id,
-        dirty=dirty if group_by == "category" else None,
-    )
+    base = [territory_id, previous.start, period.start, period.end]
+    if group_by == "territory" and dirty is not None and landlord_id is None:
+        sql, args = queries.GAP_BY_TERRITORY_DAILY, [*base, dirty]
+    else:
+        sql, args = _statement(
+            queries.GAP_BY[group_by],
+            base,
+            landlord_id=landlord_id,
+            dirty=dirty if group_by == "category" else None,
+        )
     return [dict(r) for r in await pool.fetch(sql, *args)]
 
 

@@ -140,10 +140,14 @@ async def territories(
     return {"items": items, "count": len(items)}
 
 
-def _dirty(place: dict[str, Any], landlord_id: str | None) -> list[date] | None:
-    """The days to read from the counters when the roll-up serves this request (upper levels,
-    all landlords, once built); None when the counters serve it all."""
-    if landlord_id is None and place["rollup_ready"] and place["kind"] in ROLLUP_KINDS:
+def _dirty(
+    place: dict[str, Any], landlord_id: str | None, *, any_level: bool = False
+) -> list[date] | None:
+    """The days to read from the counters when a roll-up serves this request (all landlords,
+    once built; reporting_rollup holds the upper levels only, reporting_daily every territory);
+    None when the counters serve it all."""
+    level_ok = any_level or place["kind"] in ROLLUP_KINDS
+    if landlord_id is None and place["rollup_ready"] and level_ok:
         return list(place["dirty_days"])
     return None
 
@@ -311,20 +315,11 @@ async def rankings(
         landlord_id=scope.landlord_id,
         dirty=list(fresh["dirty_days"]) if fresh["rollup_ready"] else None,
     )
-    items = [
-        {
-            "rank": index,
-            "territory_id": r["territory_id"],
-            "name": r["name"],
-            "kind": r["kind"],
-            "departement_code": r["departement_code"],
-            "region_code": r["region_code"],
-            "social_dwellings": r["social_dwellings"],
-            "count": r["incidents"],
-            "rate_per_1000_dwellings": rate_per_1000(r["incidents"], r["social_dwellings"]),
-        }
-        for index, r in enumerate(rows, start=1)
-    ]
+    items = []
+    for index, row in enumerate(rows, start=1):
+        count = row.pop("incidents")
+        rate = rate_per_1000(count, row["social_dwellings"])
+        items.append({"rank": index, **row, "count": count, "rate_per_1000_dwellings": rate})
     return JsonResponse(
         {
             "kind": kind,
@@ -370,7 +365,7 @@ async def complaint_gap(
         territory_id=territory_id,
         period=period,
         landlord_id=scope.landlord_id,
-        dirty=_dirty(place, scope.landlord_id),
+        dirty=_dirty(place, scope.landlord_id, any_level=group_by == "territory"),
     )
     labels = await _gap_labels(request, group_by, [r["key"] for r in rows])
     groups = []
