@@ -56,6 +56,10 @@ async def test_json_array_partial_failure(intake: Client, kafka_bootstrap: str) 
     assert rejected["event_id"] == bad["event_id"]
     assert {e["field"] for e in rejected["errors"]} == {"severity", "territory_id"}
     assert await _published_ids(kafka_bootstrap, 2) == sorted(e["event_id"] for e in good)
+    metrics = (await intake.get("/metrics")).text
+    assert 'vigie_incidents_accepted_total{landlord_id="HLM-93"} 2.0' in metrics
+    assert 'vigie_incidents_rejected_total{landlord_id="HLM-93",reason="invalid"} 1.0' in metrics
+    assert 'vigie_intake_publish_seconds_count{endpoint="batch"} 1.0' in metrics
 
 
 async def test_batch_lines_land_where_a_single_send_would(

@@ -4,6 +4,7 @@ valid ones, count everything. HTTP details (auth headers, body reading) stay in 
 from __future__ import annotations
 
 import time
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -69,10 +70,12 @@ class Ingestor:
         accepted = [c for c in checked if isinstance(c, Accepted)]
         rejected = [c for c in checked if isinstance(c, Rejected)]
         await self._publish(accepted, endpoint="batch")
-        for line in accepted:
-            self._metrics.accept(line.event.landlord_id)
-        for refused in rejected:
-            self._metrics.reject(refused.reason, refused.landlord_id or principal.landlord_id)
+        # Counted per landlord, not per event: one metric update per landlord and request.
+        for landlord, count in Counter(a.event.landlord_id for a in accepted).items():
+            self._metrics.accept(landlord, count)
+        refusals = Counter((r.reason, r.landlord_id or principal.landlord_id) for r in rejected)
+        for (reason, sender), count in refusals.items():
+            self._metrics.reject(reason, sender, count)
         return BatchOutcome(accepted=len(accepted), rejected=rejected)
 
     async def _check(self, lines: Sequence[bytes], principal: Principal) -> list[Checked]:
@@ -105,15 +108,15 @@ class Ingestor:
         try:
             await self._publisher.publish([(a.key, a.value) for a in accepted])
         except BrokerUnavailable as exc:
-            for line in accepted:
-                self._metrics.reject("broker_unavailable", line.event.landlord_id)
+            for landlord, count in Counter(a.event.landlord_id for a in accepted).items():
+                self._metrics.reject("broker_unavailable", landlord, count)
             raise ApiError(
                 503,
                 "unavailable",
                 f"{exc}; retry later with the same event_id (duplicates count once)",
                 headers={"Retry-After": self._retry_after},
             ) from None
-        self._metrics.publish_seconds.labels(endpoint).observe(time.perf_counter() - started)
+        self._metrics.observe_publish(endpoint, time.perf_counter() - started)
 
 
 def _refusal(rejected: Rejected) -> ApiError:

@@ -34,6 +34,10 @@ class IntakeMetrics:
             registry=registry,
         )
 
+    def observe_publish(self, endpoint: str, seconds: float) -> None:
+        """Record how long the broker took to acknowledge a request's events."""
+        self.publish_seconds.labels(endpoint).observe(seconds)
+
     def accept(self, landlord_id: str | None, count: int = 1) -> None:
         """Count accepted events."""
         if count:
