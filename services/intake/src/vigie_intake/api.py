@@ -36,6 +36,7 @@ _BATCH_DOC = (
 
 
 def _json(data: Any, status: int = 200) -> Response:
+    """A JSON answer encoded with orjson."""
     return Response(orjson.dumps(data), status_code=status, media_type="application/json")
 
 
@@ -75,12 +76,14 @@ def intake_router(
         return principal
 
     async def post_incident(request: Request) -> Response:
+        """POST /v1/incidents: one event, 202 once the broker has it."""
         principal = await writer(request)
         body = await _read_body(request, limit=max_event_bytes, metrics=metrics, who=principal)
         accepted = await ingestor.one(body, principal)
         return _json({"event_id": str(accepted.event.event_id), "status": "accepted"}, 202)
 
     async def post_batch(request: Request) -> Response:
+        """POST /v1/incidents/batch: every valid line published, the others reported."""
         principal = await writer(request)
         try:
             kind = media_kind(request.headers.get("content-type"))
@@ -131,6 +134,7 @@ def intake_router(
 
     @router.get("/v1/nomenclature", summary="Incident categories and GSUP domains")
     async def nomenclature(_: Annotated[Principal, Depends(current_principal)]) -> Response:
+        """GET /v1/nomenclature: categories and domains, for any valid key."""
         return _json(default_nomenclature().model_dump(mode="json"))
 
     return router
@@ -156,4 +160,5 @@ async def _read_body(
 
 
 def _too_large(limit: int) -> ApiError:
+    """The 413 answer."""
     return ApiError(413, "payload_too_large", f"the body exceeds {limit} bytes")

@@ -53,6 +53,7 @@ def create_app(settings: IntakeSettings) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        """Open the pool, the key listener, the territories and the producer; close them after."""
         pool = await create_pool(settings.dsn)
         admin_token = settings.admin_token.get_secret_value() if settings.admin_token else None
         authenticator = Authenticator(pool, admin_token=admin_token)

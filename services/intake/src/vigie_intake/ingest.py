@@ -79,6 +79,7 @@ class Ingestor:
         return BatchOutcome(accepted=len(accepted), rejected=rejected)
 
     async def _check(self, lines: Sequence[bytes], principal: Principal) -> list[Checked]:
+        """Check each line; re-check unknown territories once after a refresh."""
         landlord = principal.landlord_id if principal.role == "landlord" else None
         now = datetime.now(UTC)
         checked = [
@@ -102,6 +103,7 @@ class Ingestor:
     async def _publish(
         self, accepted: Sequence[Accepted], *, endpoint: Literal["single", "batch"]
     ) -> None:
+        """Publish the accepted lines or raise the 503 answer."""
         if not accepted:
             return
         started = time.perf_counter()
@@ -120,6 +122,7 @@ class Ingestor:
 
 
 def _refusal(rejected: Rejected) -> ApiError:
+    """The 403 or 422 answer for a refused single event."""
     errors = errors_json(rejected.errors)
     if rejected.reason == "wrong_landlord":
         detail = "a landlord key may only write its own landlord_id"
@@ -128,4 +131,5 @@ def _refusal(rejected: Rejected) -> ApiError:
 
 
 def _unknown_territory(rejected: Rejected) -> bool:
+    """Whether one of the errors is an unknown territory."""
     return any(e.message == UNKNOWN_TERRITORY for e in rejected.errors)

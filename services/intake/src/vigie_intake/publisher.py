@@ -81,6 +81,7 @@ class IncidentPublisher:
 
     @property
     def _producer(self) -> AIOKafkaProducer:
+        """The started producer."""
         if self._started is None:
             raise RuntimeError("IncidentPublisher.start() was not called")
         return self._started
@@ -118,6 +119,7 @@ class IncidentPublisher:
             raise BrokerUnavailable(f"the broker refused: {type(exc).__name__}") from exc
 
     async def _publish_many(self, records: Sequence[tuple[bytes, bytes]]) -> None:
+        """Publish records as per-partition record batches."""
         # A big batch may take longer than `timeout_s` on a busy broker, yet a dead broker must
         # still give 503 quickly: give up when no acknowledgement came for `timeout_s`, or
         # after `max_s` in all.
@@ -155,6 +157,7 @@ class IncidentPublisher:
     def _batches(
         self, records: Sequence[tuple[bytes, bytes]], partitions: list[int]
     ) -> dict[int, list[Any]]:
+        """Record batches per partition, each record where the default partitioner puts it."""
         by_partition: dict[int, list[Any]] = {}
         for key, value in records:
             partition = partitions[partition_index(key, len(partitions))]
@@ -165,6 +168,7 @@ class IncidentPublisher:
         return by_partition
 
     async def _deliver(self, partition: int, batches: list[Any], progress: asyncio.Event) -> None:
+        """Hand one partition's batches over in order and wait for their acks."""
         futures: list[asyncio.Future[object]] = []
         for batch in batches:
             future = await self._producer.send_batch(batch, self._topic, partition=partition)

@@ -44,6 +44,7 @@ class RateLimiter:
         return (cost - bucket.tokens) / self.rate
 
     def _sweep(self, now: float) -> None:
+        """Forget the buckets of keys idle for long (they would be full anyway)."""
         if now - self._last_sweep < _IDLE_FORGET_S:
             return
         self._last_sweep = now

@@ -11,6 +11,7 @@ MIB = 1024 * 1024
 
 
 def _env(name: str) -> AliasChoices:
+    """The environment variable name, or the field name for code that builds settings."""
     return AliasChoices(name, name.removeprefix("INTAKE_").lower())
 
 

@@ -70,6 +70,7 @@ class KnownTerritories:
         return True
 
     async def _refresh_forever(self) -> None:
+        """Reload periodically, keeping the old ids when the database is unreachable."""
         while True:
             await asyncio.sleep(self._refresh_s)
             try:

@@ -173,6 +173,7 @@ def _rejected(
     known: Container[str],
     landlord_id: str | None,
 ) -> Rejected:
+    """A rejection naming every problem, landlord and territory included."""
     # Slow path only: decode again to name the landlord and territory problems as well.
     data = _object(raw)
     event_id = _text(data.get("event_id"))
@@ -190,10 +191,12 @@ def _rejected(
 
 
 def _wrong_landlord(landlord_id: str) -> FieldError:
+    """The error for another landlord's event."""
     return FieldError(field="landlord_id", message=f"must be this key's landlord ({landlord_id})")
 
 
 def _object(raw: bytes) -> dict[str, Any]:
+    """The JSON object in raw, or an empty dict."""
     try:
         data = orjson.loads(raw)
     except orjson.JSONDecodeError:
@@ -202,10 +205,12 @@ def _object(raw: bytes) -> dict[str, Any]:
 
 
 def _text(value: object) -> str | None:
+    """The value if it is a string."""
     return value if isinstance(value, str) else None
 
 
 def _json_array(body: bytes) -> list[bytes]:
+    """The JSON text of each element of a JSON array body."""
     try:
         data = orjson.loads(body)
     except orjson.JSONDecodeError as exc:
@@ -217,6 +222,7 @@ def _json_array(body: bytes) -> list[bytes]:
 
 
 def _csv_rows(body: bytes) -> Iterator[bytes]:
+    """Each CSV data row as the JSON object it stands for."""
     try:
         text = body.decode("utf-8-sig")
     except UnicodeDecodeError:
