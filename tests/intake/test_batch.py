@@ -178,3 +178,18 @@ async def test_batch_limits(database_url: str, kafka_bootstrap: str) -> None:
         big = [incident(description="x" * 1500) for _ in range(3)]
         too_big = await client.post("/v1/incidents/batch", json=big, headers=ADMIN)
         assert too_big.status_code == 413
+
+
+async def test_a_full_batch_of_ten_thousand_events(intake: Client, kafka_bootstrap: str) -> None:
+    territories = ["QN09302M", "QN00101M", "QN00102M", "QN09303M"]
+    events = [incident(territory_id=territories[i % 4]) for i in range(10_000)]
+    body = b"\n".join(orjson.dumps(e) for e in events)
+    response = await intake.post(
+        "/v1/incidents/batch",
+        content=body,
+        headers={**ADMIN, "Content-Type": "application/x-ndjson"},
+        timeout=60,
+    )
+    assert response.json() == {"accepted": 10_000, "rejected": []}
+    records = await read_topic(kafka_bootstrap, expected=10_000, wait_s=30)
+    assert len({orjson.loads(r.value)["event_id"] for r in records}) == 10_000
