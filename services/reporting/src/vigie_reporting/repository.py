@@ -106,8 +106,10 @@ async def ranking(
     limit: int,
     landlord_id: str | None,
     dirty: list[date] | None,
-) -> list[dict[str, Any]]:
-    """Territories of a kind inside `within`, ranked by count or rate. `dirty`: read
+) -> list[asyncpg.Record]:
+    """Territories of a kind inside `within`, ranked by count or rate, as records of
+    (territory_id, name, kind, departement_code, region_code, social_dwellings, incidents).
+    `dirty`: read
     reporting_daily except for these days (QPVs, all landlords and categories only)."""
     args: list[Any] = [period.start, period.end, categories, within, limit, metric, kind]
     daily = dirty is not None and kind == "qpv" and landlord_id is None and categories is None
@@ -119,7 +121,7 @@ async def ranking(
         sql = queries.with_landlord(base, landlord=landlord_id is not None, position=8)
         if landlord_id is not None:
             args.append(landlord_id)
-    return [dict(r) for r in await pool.fetch(sql, *args)]
+    return await pool.fetch(sql, *args)
 
 
 async def complaint_gap(

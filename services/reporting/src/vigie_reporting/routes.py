@@ -18,7 +18,7 @@ from vigie_reporting.access import Scope, figures_scope, shared_territories
 from vigie_reporting.alerts_feed import AlertsFeed, AlertsUnavailable, alerts_for
 from vigie_reporting.csv_export import counts_csv, export_filename
 from vigie_reporting.encoding import JsonResponse
-from vigie_reporting.figures import rate_per_1000, summary_body, sums_from_rows, suppressed_body
+from vigie_reporting.figures import summary_body, sums_from_rows, suppressed_body
 from vigie_reporting.periods import (
     Bucket,
     InvalidPeriod,
@@ -315,11 +315,24 @@ async def rankings(
         landlord_id=scope.landlord_id,
         dirty=list(fresh["dirty_days"]) if fresh["rollup_ready"] else None,
     )
-    items = []
-    for index, row in enumerate(rows, start=1):
-        count = row.pop("incidents")
-        rate = rate_per_1000(count, row["social_dwellings"])
-        items.append({"rank": index, **row, "count": count, "rate_per_1000_dwellings": rate})
+    # Up to 1,518 items for the map: built straight from the records' values (the rate as in
+    # figures.rate_per_1000, inlined: this loop is most of the ranking's Python time).
+    items = [
+        {
+            "rank": index,
+            "territory_id": territory,
+            "name": name,
+            "kind": kind_,
+            "departement_code": departement,
+            "region_code": region,
+            "social_dwellings": dwellings,
+            "count": count,
+            "rate_per_1000_dwellings": round(count * 1000 / dwellings, 2) if dwellings else None,
+        }
+        for index, (territory, name, kind_, departement, region, dwellings, count) in enumerate(
+            rows, start=1
+        )
+    ]
     return JsonResponse(
         {
             "kind": kind,
