@@ -136,6 +136,43 @@ async def load(dsn: str, *, count: int) -> dict[str, float]:
     return timings
 
 
+# What an aggregator batch does to the counters: an upsert of many keys (here 500 keys of today).
+UPSERT_BATCH = """
+INSERT INTO incident_counters AS c (territory_id, day, category, landlord_id, incidents,
+                                    severity_1, target_patrimoine, complaint_aucune)
+SELECT q.territory_id, current_date, 'BIE-TAG', 'hlm-bench', 1, 1, 1, 1
+FROM (SELECT territory_id FROM territories WHERE kind = 'qpv'
+      ORDER BY territory_id OFFSET $1 LIMIT 500) AS q
+ON CONFLICT (territory_id, day, category, landlord_id) DO UPDATE SET
+    incidents = c.incidents + 1, severity_1 = c.severity_1 + 1,
+    target_patrimoine = c.target_patrimoine + 1, complaint_aucune = c.complaint_aucune + 1
+"""
+
+
+async def trigger_overhead(dsn: str, *, batches: int = 300) -> dict[str, float]:
+    """Median ms per 500-key counters upsert with reporting's triggers, and without them
+    (session_replication_role = replica skips triggers): their cost to the aggregator.
+    The two modes alternate batch by batch so that load on the machine hits both alike."""
+    conn = await asyncpg.connect(dsn)
+    timings: dict[str, list[float]] = {"without triggers": [], "with triggers": []}
+    roles = {"without triggers": "replica", "with triggers": "origin"}
+    try:
+        for n in range(4):  # create the rows first: the timed batches all update
+            await conn.execute(UPSERT_BATCH, (n * 500) % 1000)
+        for n in range(batches):
+            for label, role in roles.items():
+                await conn.execute(f"SET session_replication_role = {role}")
+                started = time.perf_counter()
+                async with conn.transaction():
+                    await conn.execute(UPSERT_BATCH, (n * 500) % 1000)
+                timings[label].append((time.perf_counter() - started) * 1000)
+        await conn.execute("SET session_replication_role = origin")
+        await conn.execute("DELETE FROM incident_counters WHERE landlord_id = 'hlm-bench'")
+    finally:
+        await conn.close()
+    return {label: statistics.median(values) for label, values in timings.items()}
+
+
 async def vacuum(dsn: str) -> None:
     """VACUUM ANALYZE the roll-ups just built, as autovacuum would soon."""
     conn = await asyncpg.connect(dsn, command_timeout=600)
@@ -325,6 +362,11 @@ def main() -> int:
                 plan = scenarios(facts["busiest_qpvs"])
                 results = run_client(url, plan, token=token, requests=args.requests)
                 ok = report(results, facts, timings)
+                overhead = asyncio.run(trigger_overhead(dsn))
+                print(
+                    "\naggregator write cost of reporting's triggers (500-key upsert batch): "
+                    + ", ".join(f"{k} {v:.2f} ms" for k, v in overhead.items())
+                )
                 if args.serve:
                     print(f"\nserving: {url}/#token={token}  (Ctrl-C to stop)", flush=True)
                     signal.signal(signal.SIGTERM, signal.default_int_handler)
