@@ -22,9 +22,9 @@ from vigie.db import check_database
 from vigie.health import Check, health_router
 from vigie.nomenclature import default_nomenclature
 from vigie_reporting.alerts_feed import AlertsFeed
+from vigie_reporting.api import router
 from vigie_reporting.pages import pages_router, static_files, warm_map
 from vigie_reporting.rollups import RollupKeeper
-from vigie_reporting.routes import router
 from vigie_reporting.settings import ReportingSettings
 
 

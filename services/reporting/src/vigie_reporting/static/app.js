@@ -273,16 +273,18 @@ function renderKpis(s) {
 /* ---------- map ---------- */
 function colourScale(values) {
   const sorted = values.filter((v) => v > 0).sort((a, b) => a - b);
-  if (!sorted.length) return { colour: () => EMPTY, breaks: [] };
+  if (!sorted.length) return { colour: () => EMPTY, breaks: [], shade: () => EMPTY };
   // Quantile breaks, without repeats when few territories have incidents.
   const breaks = [...new Set([1, 2, 3, 4, 5].map((i) => sorted[Math.min(sorted.length - 1, Math.floor((sorted.length * i) / 6))]))];
-  if (breaks.length > 1 && breaks[breaks.length - 1] === sorted[sorted.length - 1]) breaks.pop();
+  if (breaks.length && breaks[breaks.length - 1] === sorted[sorted.length - 1]) breaks.pop();
+  // With few classes, spread them over the whole ramp: the top class is always the darkest.
+  const shade = (i) => RAMP[breaks.length ? Math.round((i * (RAMP.length - 1)) / breaks.length) : RAMP.length - 1];
   const colour = (v) => {
     if (!v) return EMPTY;
     let i = 0; while (i < breaks.length && v > breaks[i]) i += 1;
-    return RAMP[i];
+    return shade(i);
   };
-  return { colour, breaks };
+  return { colour, breaks, shade };
 }
 function projector(points, box) {
   let [x0, y0, x1, y1] = [Infinity, Infinity, -Infinity, -Infinity];
@@ -296,7 +298,7 @@ function projector(points, box) {
 function renderMap(items, context, selected) {
   const W = 600, H = 545;
   const byId = new Map(items.map((i) => [i.territory_id, i]));
-  const { colour, breaks } = colourScale(items.map((i) => i.rate_per_1000_dwellings || 0));
+  const { colour, breaks, shade } = colourScale(items.map((i) => i.rate_per_1000_dwellings || 0));
   const root = svg("svg", { viewBox: `0 0 ${W} ${H}`, preserveAspectRatio: "xMidYMid meet" });
   const kind = (state.places.get(context) || { kind: "pays" }).kind;
   const shapes = kind === "departement";
@@ -339,10 +341,10 @@ function renderMap(items, context, selected) {
   const legend = [el("span", { text: "Taux ‰ :" }), el("span", { class: "sw", style: `background:${EMPTY}` }), el("span", { text: "0" })];
   let low = 0;
   breaks.forEach((b, n) => {
-    legend.push(el("span", { class: "sw", style: `background:${RAMP[n]}` }), el("span", { text: `${rate(low)}–${rate(b)}` }));
+    legend.push(el("span", { class: "sw", style: `background:${shade(n)}` }), el("span", { text: `${rate(low)}–${rate(b)}` }));
     low = b;
   });
-  if (breaks.length) legend.push(el("span", { class: "sw", style: `background:${RAMP[breaks.length]}` }), el("span", { text: `> ${rate(low)}` }));
+  if (items.some((i) => i.rate_per_1000_dwellings)) legend.push(el("span", { class: "sw", style: `background:${shade(breaks.length)}` }), el("span", { text: `> ${rate(low)}` }));
   $("legend").replaceChildren(...legend);
   $("map-hint").textContent = shapes ? "périmètres des QPV — cliquez un quartier" : "un point par QPV (taille : logements sociaux) — cliquez un quartier";
 }

@@ -1,0 +1,17 @@
+"""The §8 reporting API: thin handlers that check access, resolve periods and shape answers.
+
+Every `/v1` route authenticates (bearer token). Answers come from `incident_counters` and
+reporting's roll-ups of it, never from raw incidents; `as_of` is when the counters last changed
+(the answer includes every change committed before it). JSON is encoded with orjson."""
+
+from fastapi import APIRouter
+
+from vigie_reporting.api import exports, rankings, summaries
+from vigie_reporting.encoding import JsonResponse
+
+router = APIRouter(prefix="/v1", default_response_class=JsonResponse)
+router.include_router(summaries.router)
+router.include_router(rankings.router)
+router.include_router(exports.router)
+
+__all__ = ["router"]
