@@ -7,6 +7,7 @@ the intake's own (`metrics.py`): there is no FastStream middleware on this path.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -17,9 +18,11 @@ from vigie.api import install_error_handlers
 from vigie.auth import Authenticator
 from vigie.db import check_database, create_pool
 from vigie.health import Check, health_router
+from vigie.qpv_locator import reference_locator
 from vigie_intake.api import intake_router
 from vigie_intake.ingest import Ingestor
 from vigie_intake.metrics import IntakeMetrics
+from vigie_intake.open311 import open311_router
 from vigie_intake.publisher import IncidentPublisher
 from vigie_intake.rate_limit import RateLimiter
 from vigie_intake.settings import IntakeSettings
@@ -62,6 +65,9 @@ def create_app(settings: IntakeSettings) -> FastAPI:
             await territories.start(pool)
             await publisher.start()
             app.state.authenticator = authenticator
+            app.state.pool = pool
+            # The QPV perimeters for Open311 points: parsed now, not on the first request.
+            await asyncio.to_thread(reference_locator)
             checks.update(database=lambda: check_database(pool), broker=publisher.ping)
             yield
         finally:
@@ -80,6 +86,7 @@ def create_app(settings: IntakeSettings) -> FastAPI:
     )
     install_error_handlers(app)
     app.include_router(health_router(checks=lambda: checks, registry=registry))
+    app.include_router(open311_router(ingestor, limiter=limiter))
     app.include_router(
         intake_router(
             ingestor,
