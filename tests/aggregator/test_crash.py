@@ -38,7 +38,16 @@ async def test_counts_are_exact_after_repeated_sigkill(
         env=service_env(kafka_bootstrap, database_url, tmp_path), log_dir=tmp_path / "logs"
     )
     aggregator.start()
-    producing = asyncio.create_task(produce(kafka_bootstrap, messages, rate_per_s=500))
+    kills_done = asyncio.Event()
+
+    async def producer() -> None:
+        # The last events wait for the last kill: every kill lands while the producer sends,
+        # however slow restarts are on a busy machine.
+        await produce(kafka_bootstrap, messages[:-1000], rate_per_s=500)
+        await kills_done.wait()
+        await produce(kafka_bootstrap, messages[-1000:], rate_per_s=500)
+
+    producing = asyncio.create_task(producer())
     killed_while_producing: list[bool] = []
     try:
         for _ in range(KILLS):
@@ -49,6 +58,7 @@ async def test_counts_are_exact_after_repeated_sigkill(
             killed_while_producing.append(not producing.done())
             aggregator.kill()
             await asyncio.to_thread(aggregator.start)
+        kills_done.set()
         await producing
         expected = model_counters(events)
         assert await eventually(lambda: _equal(db, expected), within=60)

@@ -14,6 +14,7 @@ from vigie_aggregator.counting import (
     VECTOR_LEN,
     Contribution,
     CounterKey,
+    Delta,
     IncidentKey,
     IncidentRevision,
     Plan,
@@ -26,7 +27,10 @@ def sql(name: str) -> str:
 
 
 LOCK_INCIDENTS = sql("lock_incidents.sql")
-APPLY_BATCH = sql("apply_batch.sql")
+INSERT_INCIDENTS = sql("insert_incidents.sql")
+UPDATE_INCIDENTS = sql("update_incidents.sql")
+ADD_TO_COUNTERS = sql("add_to_counters.sql")
+SUBTRACT_FROM_COUNTERS = sql("subtract_from_counters.sql")
 DELETE_EMPTY_COUNTERS = sql("delete_empty_counters.sql")
 KNOWN_TERRITORIES = sql("known_territories.sql")
 OUTBOX_INSERT = sql("outbox_insert.sql")
@@ -91,23 +95,29 @@ def _revision(row: asyncpg.Record) -> IncidentRevision:
 
 
 async def apply_plan(conn: Conn, plan: Plan) -> None:
-    """Write the planned states and counter deltas; raise ConcurrentWrite if the plan is stale."""
-    states = [*plan.inserts, *plan.updates]
-    is_new = [True] * len(plan.inserts) + [False] * len(plan.updates)
-    row = await conn.fetchrow(APPLY_BATCH, *_state_columns(states), is_new, *_delta_columns(plan))
-    assert row is not None
-    if row["inserted"] != len(plan.inserts) or row["updated"] != len(plan.updates):
-        raise ConcurrentWrite(
-            f"planned {len(plan.inserts)} inserts and {len(plan.updates)} updates, "
-            f"wrote {row['inserted']} and {row['updated']}"
-        )
-    losing = [key for key, delta in plan.deltas.items() if delta.counts[0] < 0]
-    if row["decreased"] != len(losing):
-        # The stored incidents say these rows exist: the counters drifted (edited by hand?).
-        # Retried with backoff; `vigie rebuild` repairs the counters and unblocks it.
-        raise CountersOutOfStep(f"{len(losing) - row['decreased']} counter rows missing")
+    """Write the planned states and counter deltas; raise ConcurrentWrite if the plan is stale.
+
+    Separate statements, not one: each then gets a plan for its real row count (the few
+    updates by index, not a hash of the whole table)."""
+    if plan.inserts:
+        inserted = await conn.fetchval(INSERT_INCIDENTS, *_state_columns(plan.inserts))
+        if inserted != len(plan.inserts):
+            raise ConcurrentWrite(f"{len(plan.inserts) - inserted} incidents inserted meanwhile")
+    if plan.updates:
+        updated = await conn.fetchval(UPDATE_INCIDENTS, *_state_columns(plan.updates))
+        if updated != len(plan.updates):
+            raise ConcurrentWrite(f"{len(plan.updates) - updated} incidents changed meanwhile")
+    gaining = [(key, delta) for key, delta in plan.deltas.items() if delta.counts[0] >= 0]
+    losing = [(key, delta) for key, delta in plan.deltas.items() if delta.counts[0] < 0]
+    if gaining:
+        await conn.execute(ADD_TO_COUNTERS, *_delta_columns(gaining))
     if losing:
-        await conn.execute(DELETE_EMPTY_COUNTERS, *_transpose(losing, 4))
+        found = await conn.fetchval(SUBTRACT_FROM_COUNTERS, *_delta_columns(losing))
+        if found != len(losing):
+            # The stored incidents say these rows exist: the counters drifted (edited by
+            # hand?). Retried with backoff; `vigie rebuild` repairs them and unblocks it.
+            raise CountersOutOfStep(f"{len(losing) - found} counter rows missing")
+        await conn.execute(DELETE_EMPTY_COUNTERS, *_transpose([key for key, _ in losing], 4))
 
 
 def _state_columns(states: Sequence[IncidentRevision]) -> list[list[Any]]:
@@ -135,12 +145,11 @@ def _state_columns(states: Sequence[IncidentRevision]) -> list[list[Any]]:
     return columns
 
 
-def _delta_columns(plan: Plan) -> list[list[Any]]:
-    keys = list(plan.deltas)
-    columns: list[list[Any]] = _transpose(keys, 4)
+def _delta_columns(deltas: Sequence[tuple[CounterKey, Delta]]) -> list[list[Any]]:
+    columns: list[list[Any]] = _transpose([key for key, _ in deltas], 4)
     for index in range(VECTOR_LEN):
-        columns.append([delta.counts[index] for delta in plan.deltas.values()])
-    columns.append([delta.cost_eur for delta in plan.deltas.values()])
+        columns.append([delta.counts[index] for _, delta in deltas])
+    columns.append([delta.cost_eur for _, delta in deltas])
     return columns
 
 
