@@ -1,8 +1,15 @@
 """Wiring of the reporting service: the only place that builds its resources.
 
+Where the decisions live: access rules in `access`, periods and defaults in `periods`, the
+summary's figures in `figures`, suppression in `suppression`, SQL (territory levels through
+`territory_ancestors`, landlord filters) in `queries`, roll-ups and their freshness in
+`rollups`, alerts in `alerts_feed`, the dashboard and its authentication in `pages` and
+`static/app.js`; services/reporting/README.md sums them up.
+
 The pool runs with `plan_cache_mode = force_custom_plan`: one statement serves a QPV (a few
 counter rows) and France (tens of thousands), so a generic plan fitted to one would hurt the
-other; planning costs well under a millisecond."""
+other, and optional filters written `$n IS NULL OR …` fold away; planning costs well under a
+millisecond."""
 
 from __future__ import annotations
 
@@ -56,6 +63,7 @@ def create_app(settings: ReportingSettings) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        """Open the pool, the authenticator, the broker and the background tasks."""
         pool = await open_pool(settings.dsn, size=settings.pool_size)
         authenticator = Authenticator(pool, admin_token=admin_token)
         alerts = AlertsFeed(settings.alerts_base_url, admin_token=admin_token)

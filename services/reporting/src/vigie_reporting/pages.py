@@ -43,12 +43,14 @@ def pages_router() -> APIRouter:
 
     @router.get("/")
     async def index() -> FileResponse:
+        """The dashboard page (no data in it)."""
         return FileResponse(str(STATIC_DIR.joinpath("index.html")), media_type="text/html")
 
     @router.get("/geo/qpv.json")
     async def qpv_map(
         request: Request, accept_encoding: str | None = Header(default=None)
     ) -> Response:
+        """The simplified QPV map, gzipped when the client accepts it."""
         raw, packed, etag = await asyncio.to_thread(_map_payload)
         headers = {"ETag": f'"{etag}"', "Cache-Control": "public, max-age=86400"}
         if request.headers.get("if-none-match") == f'"{etag}"':

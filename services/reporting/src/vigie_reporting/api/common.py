@@ -33,6 +33,7 @@ FiguresScope = Annotated[Scope, Depends(figures_scope_of)]
 
 
 def period_of(start: date | None, end: date | None) -> Period:
+    """The asked period with its defaults; 422 naming the parameter when it makes no sense."""
     try:
         return resolve_period(start, end, today=today_in_paris())
     except InvalidPeriod as exc:
@@ -41,6 +42,7 @@ def period_of(start: date | None, end: date | None) -> Period:
 
 
 def nomenclature_of(request: Request) -> Nomenclature:
+    """The nomenclature loaded at start-up."""
     nomenclature: Nomenclature = request.app.state.nomenclature
     return nomenclature
 
@@ -71,6 +73,7 @@ def categories_of(
 
 
 async def territory_of(request: Request, territory_id: str) -> dict[str, Any]:
+    """The territory row with freshness and roll-up state; 404 if unknown."""
     found = await repository.territory(request.app.state.pool, territory_id)
     if found is None:
         raise ApiError(404, "not_found", f"unknown territory {territory_id}")
@@ -78,6 +81,7 @@ async def territory_of(request: Request, territory_id: str) -> dict[str, Any]:
 
 
 def period_fields(period: Period) -> dict[str, Any]:
+    """`from`, `to` and the previous period's bounds, for an answer."""
     previous = period.previous()
     return {
         "from": period.start,
@@ -123,6 +127,7 @@ async def summary_of(
 async def open_alerts_of(
     request: Request, territory_id: str, *, landlord_id: str | None, shared: bool
 ) -> list[dict[str, Any]]:
+    """The open alerts inside the territory that the caller may see (none without alerts)."""
     feed: AlertsFeed = request.app.state.alerts
     known = feed.open_alerts
     if not known:
@@ -133,6 +138,7 @@ async def open_alerts_of(
 
 
 def identity(place: dict[str, Any], period: Period, scope: str | None) -> dict[str, Any]:
+    """Who and when an answer is about."""
     return {
         "territory_id": place["territory_id"],
         "name": place["name"],

@@ -87,6 +87,7 @@ async def rankings(
 
 
 def _gap(incidents: int | None, plainte: int | None) -> dict[str, Any]:
+    """Incidents, plaintes, their gap and the complaint rate of one group."""
     incidents, plainte = incidents or 0, plainte or 0
     return {
         "incidents": incidents,
@@ -159,6 +160,7 @@ def _change_pts(current: dict[str, Any], previous: dict[str, Any]) -> float | No
 
 
 async def _gap_labels(request: Request, group_by: str, keys: list[str]) -> dict[str, str]:
+    """Readable names of the groups (landlords are shown by their id)."""
     if group_by == "category":
         nomenclature = nomenclature_of(request)
         return {c.code: c.label for c in nomenclature.categories}
