@@ -215,7 +215,8 @@ def _print_banner(urls: dict[str, str], token: str, token_file: Path, simulate: 
     console.print("[bold]Vigie is running[/bold]")
     for name, url in urls.items():
         console.print(f"  {name:<13} {url}")
-    console.print(f"  [bold]dashboard[/bold]     {urls['reporting']}/")
+    # The page takes the token from the fragment (never sent to the server) and forgets it.
+    console.print(f"  [bold]dashboard[/bold]     {urls['reporting']}/#token={token}")
     console.print(f"  admin token   {token}  (also in {token_file})")
     console.print(f"  demo feed     {'on (VIGIE_SIMULATE=0 turns it off)' if simulate else 'off'}")
     console.print("Ctrl-C stops everything.")
