@@ -15,7 +15,7 @@ import asyncpg
 from pydantic import AliasChoices, Field
 
 from vigie.infra import EmbeddedBroker, EmbeddedPostgres, ensure_topics
-from vigie.infra.processes import port_open
+from vigie.infra.processes import free_port, port_open
 from vigie.migrate import apply_migrations
 from vigie.runfile import RunFile, remove_run_file, write_run_file
 from vigie.settings import VigieSettings
@@ -148,7 +148,11 @@ def _start_services(
     for name in SERVICES:
         replicas = settings.aggregator_replicas if name == "aggregator" else 1
         for replica in range(replicas):
-            port = settings.service_port(name) + (0 if replica == 0 else 100 + replica)
+            port = settings.service_port(name)
+            if replica:
+                # Predictable for scraping when free; any free port otherwise.
+                port += 100 + replica
+                port = free_port() if port_open("127.0.0.1", port) else port
             key = name if replica == 0 else f"{name}-{replica}"
             child_env = {**env, f"{name.upper()}_PORT": str(port), "VIGIE_REPLICA": str(replica)}
             url = f"http://127.0.0.1:{port}"
