@@ -81,7 +81,21 @@ class BatchConsumer:
                 continue
             if batch:
                 async with self.batch_lock:
-                    await self.process(batch)
+                    await self._process_until_done(batch)
+
+    async def _process_until_done(self, batch: Batch) -> None:
+        # The same batch again, never the next one: its offsets must not be committed past
+        # records whose DLQ copy or change message did not reach the broker. Re-applying it to
+        # the database is a no-op; its outbox messages left behind are published later.
+        backoff = 0.1
+        while True:
+            try:
+                await self.process(batch)
+                return
+            except (KafkaError, OSError) as exc:
+                log.warning("batch not finished, retrying in %.1f s: %r", backoff, exc)
+                await asyncio.sleep(backoff)
+                backoff = min(backoff * 2, 5.0)
 
     def stop(self) -> None:
         """Finish the batch in flight, then return from run()."""

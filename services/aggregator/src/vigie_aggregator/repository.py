@@ -8,10 +8,11 @@ from importlib.resources import files
 from typing import Any, TypeAlias
 
 import asyncpg
+import orjson
 from asyncpg.pool import PoolConnectionProxy
 
 from vigie_aggregator.counting import (
-    VECTOR_LEN,
+    COUNT_COLUMNS,
     Contribution,
     CounterKey,
     Delta,
@@ -100,19 +101,19 @@ async def apply_plan(conn: Conn, plan: Plan) -> None:
     Separate statements, not one: each then gets a plan for its real row count (the few
     updates by index, not a hash of the whole table)."""
     if plan.inserts:
-        inserted = await conn.fetchval(INSERT_INCIDENTS, *_state_columns(plan.inserts))
+        inserted = await conn.fetchval(INSERT_INCIDENTS, _state_json(plan.inserts))
         if inserted != len(plan.inserts):
             raise ConcurrentWrite(f"{len(plan.inserts) - inserted} incidents inserted meanwhile")
     if plan.updates:
-        updated = await conn.fetchval(UPDATE_INCIDENTS, *_state_columns(plan.updates))
+        updated = await conn.fetchval(UPDATE_INCIDENTS, _state_json(plan.updates))
         if updated != len(plan.updates):
             raise ConcurrentWrite(f"{len(plan.updates) - updated} incidents changed meanwhile")
     gaining = [(key, delta) for key, delta in plan.deltas.items() if delta.counts[0] >= 0]
     losing = [(key, delta) for key, delta in plan.deltas.items() if delta.counts[0] < 0]
     if gaining:
-        await conn.execute(ADD_TO_COUNTERS, *_delta_columns(gaining))
+        await conn.execute(ADD_TO_COUNTERS, _delta_json(gaining))
     if losing:
-        found = await conn.fetchval(SUBTRACT_FROM_COUNTERS, *_delta_columns(losing))
+        found = await conn.fetchval(SUBTRACT_FROM_COUNTERS, _delta_json(losing))
         if found != len(losing):
             # The stored incidents say these rows exist: the counters drifted (edited by
             # hand?). Retried with backoff; `vigie rebuild` repairs them and unblocks it.
@@ -120,37 +121,48 @@ async def apply_plan(conn: Conn, plan: Plan) -> None:
         await conn.execute(DELETE_EMPTY_COUNTERS, *_transpose([key for key, _ in losing], 4))
 
 
-def _state_columns(states: Sequence[IncidentRevision]) -> list[list[Any]]:
-    columns: list[list[Any]] = [[] for _ in range(14)]
+def _state_json(states: Sequence[IncidentRevision]) -> str:
+    # One JSON text parsed by PostgreSQL (json_to_recordset) costs far less than encoding
+    # typed arrays of UUIDs, timestamps and decimals on the client.
+    rows: list[dict[str, Any]] = []
     for state in states:
         c = state.contribution
-        values: tuple[Any, ...] = (
-            state.landlord_id,
-            state.incident_id,
-            state.revision,
-            state.event_id,
-            c is None,
-            c and c.territory_id,
-            state.residence_id,
-            c and c.category,
-            state.occurred_at,
-            c and c.day,
-            c and c.severity,
-            c and c.target,
-            c and c.complaint,
-            c and c.cost_eur,
+        row: dict[str, Any] = {
+            "landlord_id": state.landlord_id,
+            "incident_id": state.incident_id,
+            "revision": state.revision,
+            "event_id": state.event_id,
+            "withdrawn": c is None,
+            "residence_id": state.residence_id,
+            "occurred_at": state.occurred_at,
+        }
+        if c is not None:
+            row.update(
+                territory_id=c.territory_id,
+                category=c.category,
+                day=c.day,
+                severity=c.severity,
+                target=c.target,
+                complaint=c.complaint,
+                cost_eur=None if c.cost_eur is None else str(c.cost_eur),
+            )
+        rows.append(row)
+    return orjson.dumps(rows).decode()
+
+
+def _delta_json(deltas: Sequence[tuple[CounterKey, Delta]]) -> str:
+    rows: list[dict[str, Any]] = []
+    for (territory_id, day, category, landlord_id), delta in deltas:
+        row: dict[str, Any] = dict(zip(COUNT_COLUMNS, delta.counts, strict=True))
+        row.update(
+            territory_id=territory_id,
+            day=day,
+            category=category,
+            landlord_id=landlord_id,
+            cost_eur=str(delta.cost_eur),
         )
-        for column, value in zip(columns, values, strict=True):
-            column.append(value)
-    return columns
-
-
-def _delta_columns(deltas: Sequence[tuple[CounterKey, Delta]]) -> list[list[Any]]:
-    columns: list[list[Any]] = _transpose([key for key, _ in deltas], 4)
-    for index in range(VECTOR_LEN):
-        columns.append([delta.counts[index] for _, delta in deltas])
-    columns.append([delta.cost_eur for _, delta in deltas])
-    return columns
+        rows.append(row)
+    return orjson.dumps(rows).decode()
 
 
 def _transpose(keys: Sequence[CounterKey], width: int) -> list[list[Any]]:

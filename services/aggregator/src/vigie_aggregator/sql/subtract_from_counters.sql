@@ -18,16 +18,13 @@ WITH decreased AS (
         complaint_aucune = c.complaint_aucune + d.complaint_aucune,
         complaint_inconnu = c.complaint_inconnu + d.complaint_inconnu,
         cost_eur = c.cost_eur + d.cost_eur
-    FROM unnest($1::text[], $2::date[], $3::text[], $4::text[], $5::integer[],
-            $6::integer[], $7::integer[], $8::integer[], $9::integer[],
-            $10::integer[], $11::integer[], $12::integer[], $13::integer[], $14::integer[],
-            $15::integer[], $16::integer[], $17::integer[], $18::integer[],
-            $19::numeric[])
-     AS d (territory_id, day, category, landlord_id, incidents,
-           severity_1, severity_2, severity_3, severity_4,
-           target_patrimoine, target_personnel, target_prestataire, target_locataire,
-           target_autre, complaint_plainte, complaint_main_courante, complaint_aucune,
-           complaint_inconnu, cost_eur)
+    FROM json_to_recordset($1::json)
+     AS d (territory_id text, day date, category text, landlord_id text, incidents integer,
+           severity_1 integer, severity_2 integer, severity_3 integer, severity_4 integer,
+           target_patrimoine integer, target_personnel integer, target_prestataire integer,
+           target_locataire integer, target_autre integer, complaint_plainte integer,
+           complaint_main_courante integer, complaint_aucune integer,
+           complaint_inconnu integer, cost_eur numeric)
     WHERE c.territory_id = d.territory_id AND c.day = d.day AND c.category = d.category
       AND c.landlord_id = d.landlord_id
     RETURNING 1
