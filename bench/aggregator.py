@@ -347,6 +347,7 @@ async def latency(
     rng = random.Random(5)
     territories = qpv_ids()
     sent_at: dict[str, float] = {}
+    failures: Counter[str] = Counter()
     seen_at: dict[str, float] = {}
     total = int(seconds * rate)
     run = uuid.uuid4().hex[:6]
@@ -375,9 +376,15 @@ async def latency(
 
         async def one(data: dict[str, Any]) -> None:
             if client is not None:
-                async with in_flight:
-                    response = await client.post("/v1/incidents", json=data)
-                response.raise_for_status()
+                try:
+                    async with in_flight:
+                        response = await client.post("/v1/incidents", json=data)
+                except httpx.HTTPError as exc:
+                    failures[type(exc).__name__] += 1
+                    return
+                if response.status_code != 202:
+                    failures[str(response.status_code)] += 1
+                    return
             else:
                 assert producer is not None
                 await producer.send_and_wait(
@@ -424,6 +431,7 @@ async def latency(
         "p50_s": statistics.median(delays) if delays else None,
         "p95_s": delays[int(len(delays) * 0.95) - 1] if delays else None,
         "max_s": delays[-1] if delays else None,
+        "failures": dict(failures),
     }
 
 
@@ -491,7 +499,8 @@ async def orchestrate(total: int, latency_seconds: float) -> None:
             print(
                 f"(c) {path} → visible in counters at 500 events/s over {latency_seconds:.0f} s: "
                 f"p50 {result['p50_s']:.3f} s, p95 {result['p95_s']:.3f} s, max "
-                f"{result['max_s']:.3f} s ({result['visible']}/{result['events']} seen) "
+                f"{result['max_s']:.3f} s ({result['visible']}/{result['events']} seen, "
+                f"refused or failed: {result['failures'] or 'none'}) "
                 f"[target p95 ≤ 1 s]"
             )
         finally:

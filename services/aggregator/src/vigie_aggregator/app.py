@@ -49,6 +49,7 @@ def create_app(settings: AggregatorSettings) -> FastAPI:
             auto_offset_reset="earliest",
             session_timeout_ms=settings.session_timeout_ms,
             heartbeat_interval_ms=max(settings.session_timeout_ms // 5, 500),
+            max_partition_fetch_bytes=4 * 2**20,
         )
         await producer.start()
         await consumer.start()

@@ -31,6 +31,7 @@ log = logging.getLogger(__name__)
 Record: TypeAlias = ConsumerRecord[bytes, bytes]
 Batch: TypeAlias = Mapping[TopicPartition, Sequence[Record]]
 LEFTOVER_EVERY_S = 30.0
+FILL_S = 0.05  # how long a batch keeps collecting records after the first arrive
 
 
 class BatchConsumer:
@@ -72,9 +73,7 @@ class BatchConsumer:
                 await self._publish_leftovers()
                 next_leftovers = time.monotonic() + LEFTOVER_EVERY_S
             try:
-                batch = await self._consumer.getmany(
-                    timeout_ms=self._fetch_timeout_ms, max_records=self._max_records
-                )
+                batch = await self._fetch()
             except KafkaError as exc:
                 log.warning("fetch failed, retrying: %r", exc)
                 await asyncio.sleep(1.0)
@@ -96,6 +95,30 @@ class BatchConsumer:
                 log.warning("batch not finished, retrying in %.1f s: %r", backoff, exc)
                 await asyncio.sleep(backoff)
                 backoff = min(backoff * 2, 5.0)
+
+    async def _fetch(self) -> dict[TopicPartition, list[Record]]:
+        # One fetch returns what the fetcher buffered, often a few hundred records; a batch's
+        # fixed costs (transaction, publish, offset commit) want thousands, so keep collecting
+        # for a short while once records flow.
+        batch: dict[TopicPartition, list[Record]] = {}
+        count = 0
+        deadline = None
+        timeout_ms = self._fetch_timeout_ms
+        while count < self._max_records:
+            fetched = await self._consumer.getmany(
+                timeout_ms=timeout_ms, max_records=self._max_records - count
+            )
+            if not fetched:
+                break
+            for tp, records in fetched.items():
+                batch.setdefault(tp, []).extend(records)
+                count += len(records)
+            if deadline is None:
+                deadline = time.monotonic() + FILL_S
+            timeout_ms = int((deadline - time.monotonic()) * 1000)
+            if timeout_ms <= 0:
+                break
+        return batch
 
     def stop(self) -> None:
         """Finish the batch in flight, then return from run()."""
