@@ -13,7 +13,7 @@ from pathlib import Path
 
 import httpx
 
-from vigie.infra.processes import free_port
+from vigie.infra.processes import die_with_parent, free_port
 
 
 @contextmanager
@@ -30,6 +30,7 @@ def service_process(
         stdout=log,
         stderr=subprocess.STDOUT,
         start_new_session=True,
+        preexec_fn=die_with_parent(signal.SIGTERM),  # no orphan if the test run is killed
     )
     url = f"http://127.0.0.1:{port}"
     try:
