@@ -18,6 +18,7 @@ from aiokafka.structs import TopicPartition
 
 from tests.support.services import wait_http_ready
 from vigie import topics
+from vigie.infra.processes import die_with_parent
 
 ADMIN_TOKEN = "cli-e2e-admin-token"
 
@@ -85,6 +86,7 @@ def intake_on(port: int, *, env: dict[str, str], log: Path) -> Iterator[subproce
             stdout=out,
             stderr=subprocess.STDOUT,
             start_new_session=True,
+            preexec_fn=die_with_parent(signal.SIGTERM),
         )
     try:
         wait_http_ready(f"http://127.0.0.1:{port}", timeout=60, process=process)

@@ -16,7 +16,7 @@ import psutil
 import pytest
 
 from tests.support.services import wait_http_ready
-from vigie.infra.processes import free_port
+from vigie.infra.processes import die_with_parent, free_port
 
 pytestmark = [pytest.mark.e2e, pytest.mark.connected]
 
@@ -51,6 +51,7 @@ def test_run_starts_everything_restarts_a_crash_and_stops_cleanly(tmp_path: Path
         stderr=subprocess.STDOUT,
         text=True,
         start_new_session=True,
+        preexec_fn=die_with_parent(signal.SIGTERM),
     )
     try:
         run = wait_for_run_file(tmp_path / "data" / "run.json", process, timeout=90)
