@@ -23,6 +23,7 @@ import json
 import os
 import random
 import secrets
+import signal
 import statistics
 import subprocess
 import sys
@@ -46,7 +47,7 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 
 from vigie import topics
 from vigie.infra import EmbeddedBroker, EmbeddedPostgres, ensure_topics
-from vigie.infra.processes import free_port
+from vigie.infra.processes import die_with_parent, free_port
 from vigie.migrate import apply_migrations
 from vigie.territories import parse_territories, reference_csv
 from vigie.territory_store import store_territories
@@ -226,6 +227,7 @@ def aggregators(
                     env=env,
                     stdout=log,
                     stderr=subprocess.STDOUT,
+                    preexec_fn=die_with_parent(signal.SIGTERM),
                 )
             processes.append((f"http://127.0.0.1:{port}", process))
         for url, process in processes:
@@ -327,7 +329,11 @@ def intake(bootstrap: str, dsn: str, log_dir: Path) -> Iterator[str | None]:
     }
     with (log_dir / "intake.log").open("wb") as log:
         process = subprocess.Popen(
-            [sys.executable, "-m", "vigie_intake"], env=env, stdout=log, stderr=subprocess.STDOUT
+            [sys.executable, "-m", "vigie_intake"],
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            preexec_fn=die_with_parent(signal.SIGTERM),
         )
     url = f"http://127.0.0.1:{port}"
     try:

@@ -21,6 +21,7 @@ import asyncio
 import os
 import random
 import secrets
+import signal
 import statistics
 import subprocess
 import sys
@@ -42,7 +43,7 @@ import uvloop
 from aiokafka import AIOKafkaProducer
 
 from vigie.infra import EmbeddedBroker, EmbeddedPostgres, ensure_topics
-from vigie.infra.processes import free_port
+from vigie.infra.processes import die_with_parent, free_port
 from vigie.migrate import apply_migrations
 from vigie.nomenclature import default_nomenclature
 from vigie.territories import parse_territories, reference_csv
@@ -268,7 +269,11 @@ def intake_process(infra: Infra, log: Path) -> Iterator[tuple[str, psutil.Proces
     }
     with log.open("wb") as out:
         process = subprocess.Popen(
-            [sys.executable, "-m", "vigie_intake"], env=env, stdout=out, stderr=subprocess.STDOUT
+            [sys.executable, "-m", "vigie_intake"],
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            preexec_fn=die_with_parent(signal.SIGTERM),
         )
         url = f"http://127.0.0.1:{port}"
         try:

@@ -11,7 +11,7 @@ from pathlib import Path
 import httpx
 
 from tests.support.services import wait_http_ready
-from vigie.infra.processes import free_port
+from vigie.infra.processes import die_with_parent, free_port
 
 
 class AggregatorProcess:
@@ -40,6 +40,7 @@ class AggregatorProcess:
                 env=self._env,
                 stdout=log,
                 stderr=subprocess.STDOUT,
+                preexec_fn=die_with_parent(signal.SIGTERM),
                 start_new_session=True,
             )
         wait_http_ready(self.url, timeout=ready_timeout, process=self._process)
