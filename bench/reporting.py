@@ -41,29 +41,9 @@ from vigie.migrate import apply_migrations
 from vigie.nomenclature import default_nomenclature
 from vigie.territories import parse_territories, reference_csv
 from vigie.territory_store import store_territories
+from vigie_aggregator.rebuild import rebuild_counters
 
 TARGET_MS = 50.0
-
-COUNTERS_FROM_INCIDENTS = """
-INSERT INTO incident_counters (
-    territory_id, day, category, landlord_id, incidents,
-    severity_1, severity_2, severity_3, severity_4,
-    target_patrimoine, target_personnel, target_prestataire, target_locataire, target_autre,
-    complaint_plainte, complaint_main_courante, complaint_aucune, complaint_inconnu, cost_eur)
-SELECT territory_id, day, category, landlord_id, count(*),
-       count(*) FILTER (WHERE severity = 1), count(*) FILTER (WHERE severity = 2),
-       count(*) FILTER (WHERE severity = 3), count(*) FILTER (WHERE severity = 4),
-       count(*) FILTER (WHERE target = 'patrimoine'), count(*) FILTER (WHERE target = 'personnel'),
-       count(*) FILTER (WHERE target = 'prestataire'), count(*) FILTER (WHERE target = 'locataire'),
-       count(*) FILTER (WHERE target = 'autre'),
-       count(*) FILTER (WHERE complaint = 'plainte'),
-       count(*) FILTER (WHERE complaint = 'main_courante'),
-       count(*) FILTER (WHERE complaint = 'aucune'), count(*) FILTER (WHERE complaint = 'inconnu'),
-       coalesce(sum(cost_eur), 0)
-FROM incidents WHERE NOT withdrawn
-GROUP BY territory_id, day, category, landlord_id
-ORDER BY day
-"""
 
 # Synthetic incidents drawn inside PostgreSQL (the fastest load there is): QPVs weighted by their
 # social dwellings (one slot per 200 dwellings), categories by a realistic mix, 8 landlords,
@@ -127,7 +107,8 @@ async def load(dsn: str, *, count: int) -> dict[str, float]:
         await conn.execute(INCIDENTS_DRAWN, count, slots, category_slots)
         timings["draw incidents"] = time.perf_counter() - started
         started = time.perf_counter()
-        await conn.execute(COUNTERS_FROM_INCIDENTS)
+        # The counters are built the way `vigie rebuild` builds them.
+        await rebuild_counters(conn)
         timings["build counters"] = time.perf_counter() - started
         await conn.execute("VACUUM ANALYZE incident_counters")
         await conn.execute("ANALYZE")
