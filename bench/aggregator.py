@@ -20,13 +20,9 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import os
 import random
 import secrets
-import signal
 import statistics
-import subprocess
-import sys
 import tempfile
 import threading
 import time
@@ -45,9 +41,9 @@ import orjson
 import psutil
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 
+from bench._services import UNLIMITED_INTAKE, start_service, stop, wait_ready
 from vigie import topics
 from vigie.infra import EmbeddedBroker, EmbeddedPostgres, ensure_topics
-from vigie.infra.processes import die_with_parent, free_port
 from vigie.migrate import apply_migrations
 from vigie.territories import parse_territories, reference_csv
 from vigie.territory_store import store_territories
@@ -209,35 +205,25 @@ def aggregators(
 ) -> Iterator[list[tuple[str, psutil.Process]]]:
     """N aggregator processes in one consumer group, started together (so that they join the
     group in the same round), ready; their URLs and processes."""
-    processes: list[tuple[str, subprocess.Popen[bytes]]] = []
-    try:
-        for replica in range(replicas):
-            port = free_port()
-            env = {
-                **os.environ,
+    processes = [
+        start_service(
+            "aggregator",
+            env={
                 "KAFKA_BOOTSTRAP_SERVERS": bootstrap,
                 "DATABASE_URL": dsn,
-                "AGGREGATOR_PORT": str(port),
                 "VIGIE_REPLICA": str(replica),
                 "AGGREGATOR_GROUP_ID": group,
-            }
-            with (log_dir / f"aggregator-{group}-{replica}.log").open("wb") as log:
-                process = subprocess.Popen(
-                    [sys.executable, "-m", "vigie_aggregator"],
-                    env=env,
-                    stdout=log,
-                    stderr=subprocess.STDOUT,
-                    preexec_fn=die_with_parent(signal.SIGTERM),
-                )
-            processes.append((f"http://127.0.0.1:{port}", process))
+            },
+            log=log_dir / f"aggregator-{group}-{replica}.log",
+        )
+        for replica in range(replicas)
+    ]
+    try:
         for url, process in processes:
             wait_ready(url, process)
         yield [(url, psutil.Process(process.pid)) for url, process in processes]
     finally:
-        for _, process in processes:
-            process.terminate()
-        for _, process in processes:
-            process.wait(20)
+        stop(*(process for _, process in processes))
 
 
 def assigned(url: str) -> float:
@@ -246,21 +232,6 @@ def assigned(url: str) -> float:
         if line.startswith("vigie_aggregator_assigned_partitions "):
             return float(line.split()[1])
     return 0.0
-
-
-def wait_ready(url: str, process: subprocess.Popen[bytes]) -> None:
-    """Poll /health/ready until 200."""
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"{url} exited")
-        try:
-            if httpx.get(f"{url}/health/ready", timeout=2).status_code == 200:
-                return
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.1)
-    raise RuntimeError(f"{url} not ready")
 
 
 async def reset(conn: asyncpg.Connection) -> None:
@@ -317,25 +288,16 @@ async def aggregator_run(
 @contextmanager
 def intake(bootstrap: str, dsn: str, log_dir: Path) -> Iterator[str | None]:
     """The real intake process, or None if it cannot start."""
-    port = free_port()
-    env = {
-        **os.environ,
-        "KAFKA_BOOTSTRAP_SERVERS": bootstrap,
-        "DATABASE_URL": dsn,
-        "VIGIE_ADMIN_TOKEN": ADMIN_TOKEN,
-        "INTAKE_PORT": str(port),
-        "INTAKE_RATE_PER_S": "1000000",
-        "INTAKE_RATE_BURST": "1000000",
-    }
-    with (log_dir / "intake.log").open("wb") as log:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "vigie_intake"],
-            env=env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            preexec_fn=die_with_parent(signal.SIGTERM),
-        )
-    url = f"http://127.0.0.1:{port}"
+    url, process = start_service(
+        "intake",
+        env={
+            "KAFKA_BOOTSTRAP_SERVERS": bootstrap,
+            "DATABASE_URL": dsn,
+            "VIGIE_ADMIN_TOKEN": ADMIN_TOKEN,
+            **UNLIMITED_INTAKE,
+        },
+        log=log_dir / "intake.log",
+    )
     try:
         try:
             wait_ready(url, process)
@@ -344,8 +306,7 @@ def intake(bootstrap: str, dsn: str, log_dir: Path) -> Iterator[str | None]:
             return
         yield url
     finally:
-        process.terminate()
-        process.wait(15)
+        stop(process)
 
 
 async def latency(

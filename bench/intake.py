@@ -21,7 +21,6 @@ import asyncio
 import os
 import random
 import secrets
-import signal
 import statistics
 import subprocess
 import sys
@@ -42,8 +41,8 @@ import psutil
 import uvloop
 from aiokafka import AIOKafkaProducer
 
+from bench._services import UNLIMITED_INTAKE, start_service, stop, wait_ready
 from vigie.infra import EmbeddedBroker, EmbeddedPostgres, ensure_topics
-from vigie.infra.processes import die_with_parent, free_port
 from vigie.migrate import apply_migrations
 from vigie.nomenclature import default_nomenclature
 from vigie.territories import parse_territories, reference_csv
@@ -257,40 +256,24 @@ async def prepare(infra: Infra) -> None:
 @contextmanager
 def intake_process(infra: Infra, log: Path) -> Iterator[tuple[str, psutil.Process]]:
     """The real intake service, one worker, with a rate limit out of the way."""
-    port = free_port()
-    env = {
-        **os.environ,
-        "KAFKA_BOOTSTRAP_SERVERS": infra.bootstrap,
-        "DATABASE_URL": infra.dsn,
-        "VIGIE_ADMIN_TOKEN": ADMIN_TOKEN,
-        "INTAKE_PORT": str(port),
-        "INTAKE_RATE_PER_S": "1000000",
-        "INTAKE_RATE_BURST": "1000000",
-    }
-    with log.open("wb") as out:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "vigie_intake"],
-            env=env,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            preexec_fn=die_with_parent(signal.SIGTERM),
-        )
-        url = f"http://127.0.0.1:{port}"
+    url, process = start_service(
+        "intake",
+        env={
+            "KAFKA_BOOTSTRAP_SERVERS": infra.bootstrap,
+            "DATABASE_URL": infra.dsn,
+            "VIGIE_ADMIN_TOKEN": ADMIN_TOKEN,
+            **UNLIMITED_INTAKE,
+        },
+        log=log,
+    )
+    try:
         try:
-            deadline = time.monotonic() + 30
-            while True:
-                try:
-                    if httpx.get(f"{url}/health/ready", timeout=2).status_code == 200:
-                        break
-                except httpx.HTTPError:
-                    pass
-                if time.monotonic() > deadline or process.poll() is not None:
-                    raise RuntimeError(f"intake did not become ready; see {log}")
-                time.sleep(0.1)
-            yield url, psutil.Process(process.pid)
-        finally:
-            process.terminate()
-            process.wait(15)
+            wait_ready(url, process)
+        except RuntimeError:
+            raise RuntimeError(f"intake did not become ready; see {log}") from None
+        yield url, psutil.Process(process.pid)
+    finally:
+        stop(process)
 
 
 def run_client(kind: str, url: str, amount: float) -> dict[str, Any]:

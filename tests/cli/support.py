@@ -5,8 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import os
-import signal
-import subprocess
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -16,9 +14,8 @@ from pathlib import Path
 from aiokafka import AIOKafkaConsumer
 from aiokafka.structs import TopicPartition
 
-from tests.support.services import wait_http_ready
+from tests.support.services import service_process
 from vigie import topics
-from vigie.infra.processes import die_with_parent
 
 ADMIN_TOKEN = "cli-e2e-admin-token"
 
@@ -77,28 +74,10 @@ async def read_incidents(bootstrap: str, *, quiet_s: float = 1.0) -> list[tuple[
 
 
 @contextmanager
-def intake_on(port: int, *, env: dict[str, str], log: Path) -> Iterator[subprocess.Popen[bytes]]:
+def intake_on(port: int, *, env: dict[str, str], log: Path) -> Iterator[str]:
     """An intake process on a given port (to stop and start again on the same address)."""
-    with log.open("ab") as out:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "vigie_intake"],
-            env={**os.environ, **env, "INTAKE_PORT": str(port)},
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-            preexec_fn=die_with_parent(signal.SIGTERM),
-        )
-    try:
-        wait_http_ready(f"http://127.0.0.1:{port}", timeout=60, process=process)
-        yield process
-    finally:
-        if process.poll() is None:
-            process.send_signal(signal.SIGTERM)
-            try:
-                process.wait(15)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait(5)
+    with service_process("intake", env=env, log_dir=log.parent, port=port, ready_timeout=60) as url:
+        yield url
 
 
 async def first_line(stream: asyncio.StreamReader | None, *, containing: bytes) -> bytes:

@@ -18,12 +18,18 @@ from vigie.infra.processes import die_with_parent, free_port
 
 @contextmanager
 def service_process(
-    name: str, *, env: dict[str, str], log_dir: Path, ready_timeout: float = 30.0
+    name: str,
+    *,
+    env: dict[str, str],
+    log_dir: Path,
+    port: int | None = None,
+    ready_timeout: float = 30.0,
 ) -> Iterator[str]:
-    """Run `python -m vigie_<name>` on a free port until the block ends; yield its base URL."""
-    port = free_port()
+    """Run `python -m vigie_<name>` until the block ends; yield its base URL. On a free port,
+    or on `port` to stop and start a service again at the same address."""
+    port = port or free_port()
     log_dir.mkdir(parents=True, exist_ok=True)
-    log = (log_dir / f"{name}-{port}.log").open("wb")
+    log = (log_dir / f"{name}-{port}.log").open("ab")
     process = subprocess.Popen(
         [sys.executable, "-m", f"vigie_{name}"],
         env={**os.environ, **env, f"{name.upper()}_PORT": str(port)},
