@@ -53,6 +53,7 @@ CATEGORIES = ("ENV-DEP", "BIE-TAG", "BIE-DEG", "VOI-BRU", "OCC-HAL", "PER-VER", 
 TARGETS = ("patrimoine", "personnel", "prestataire", "locataire", "autre")
 COMPLAINTS = ("plainte", "main_courante", "aucune", "inconnu")
 ADMIN_TOKEN = "bench-" + secrets.token_urlsafe(16)
+PARTITIONS = 12
 CounterKey = tuple[str, str, str, str]
 
 
@@ -226,12 +227,28 @@ def aggregators(
         stop(*(process for _, process in processes))
 
 
+def metric(url: str, *names: str) -> float:
+    """The sum of these metrics (every label set) on the aggregator at `url`."""
+    total = 0.0
+    for line in httpx.get(f"{url}/metrics", timeout=2).text.splitlines():
+        name = line.split("{", 1)[0].split(" ", 1)[0]
+        if name in names:
+            total += float(line.rsplit(" ", 1)[1])
+    return total
+
+
 def assigned(url: str) -> float:
     """How many partitions the aggregator at `url` owns (0 while it joins the group)."""
-    for line in httpx.get(f"{url}/metrics", timeout=2).text.splitlines():
-        if line.startswith("vigie_aggregator_assigned_partitions "):
-            return float(line.split()[1])
-    return 0.0
+    return metric(url, "vigie_aggregator_assigned_partitions")
+
+
+# Recorded once a batch's transaction and offsets are committed: when these add up to the
+# load, the counters are complete. Cheaper to poll than summing the counters table, which
+# would take CPU from the processes measured.
+OUTCOMES = tuple(
+    f"vigie_aggregator_events_{outcome}_total"
+    for outcome in ("applied", "duplicate", "stale", "dlq")
+)
 
 
 async def reset(conn: asyncpg.Connection) -> None:
@@ -260,6 +277,10 @@ async def aggregator_run(
             while not any(assigned(url) for url, _ in procs):  # noqa: ASYNC110 - polling another process
                 await asyncio.sleep(0.005)
             started = time.perf_counter()
+            while sum(metric(url, *OUTCOMES) for url, _ in procs) < total:  # noqa: ASYNC110
+                await asyncio.sleep(0.02)
+            # A batch re-read after a rebalance counts twice in the metrics: then wait for
+            # the table itself.
             while (  # noqa: ASYNC110 - polling the database another process writes
                 await conn.fetchval("SELECT coalesce(sum(incidents), 0) FROM incident_counters")
                 != counted
@@ -417,7 +438,7 @@ async def latency(
 
 async def prepare(bootstrap: str, dsn: str) -> None:
     """Topics, migrations and the reference territories."""
-    await ensure_topics(bootstrap, partitions=12)
+    await ensure_topics(bootstrap, partitions=PARTITIONS)
     conn = await asyncpg.connect(dsn)
     try:
         await apply_migrations(conn)
@@ -471,8 +492,10 @@ async def orchestrate(total: int, latency_seconds: float, *, throughput: bool = 
                 await reset(conn)
                 await conn.close()
                 # The last group has consumed the load: this run sees only the new events.
-                with aggregators(bootstrap, dsn, replicas=1, group=group, log_dir=work):
-                    await asyncio.sleep(4)  # the group settles on its one member
+                with aggregators(bootstrap, dsn, replicas=1, group=group, log_dir=work) as procs:
+                    # The group settles on its one member (the previous ones' session ends).
+                    while assigned(procs[0][0]) < PARTITIONS:  # noqa: ASYNC110
+                        await asyncio.sleep(0.1)
                     result = await latency(
                         bootstrap, dsn, intake_url=intake_url, seconds=latency_seconds
                     )

@@ -17,7 +17,8 @@ import orjson
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 
 from vigie import topics
-from vigie.events import COMPLAINTS, TARGETS
+from vigie.events import COMPLAINTS, TARGETS, validate_event
+from vigie_aggregator.batches import Applied, apply_events
 
 PARIS = ZoneInfo("Europe/Paris")
 CATEGORIES = ("BIE-TAG", "ENV-DEP", "PER-VER", "TRA-DEA")
@@ -138,6 +139,17 @@ def _empty_row() -> dict[str, Any]:
     row.update({f"target_{name}": 0 for name in TARGETS})
     row.update({f"complaint_{name}": 0 for name in COMPLAINTS})
     return row
+
+
+async def apply(pool: asyncpg.Pool, events: Sequence[dict[str, Any]]) -> Applied:
+    """Apply JSON-ready events as one batch, through the aggregator's validation and SQL."""
+    return await apply_events(pool, [validate_event(event, check_time=False) for event in events])
+
+
+async def apply_in_batches(pool: asyncpg.Pool, events: Sequence[dict[str, Any]], size: int) -> None:
+    """Apply events in consecutive batches of `size`."""
+    for start in range(0, len(events), size):
+        await apply(pool, events[start : start + size])
 
 
 async def stored_counters(conn: asyncpg.Connection | asyncpg.Pool) -> Counters:

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, timedelta
+import uuid
+from datetime import UTC, datetime, timedelta
 
 import orjson
 import pytest
 
 from tests.aggregator.support import state_event, withdrawal
-from vigie_aggregator.decode import InvalidMessage, decode_record
+from vigie_aggregator.decode import InvalidMessage, decode_record, events_json
 
 
 def ms(moment: datetime) -> int:
@@ -16,14 +17,20 @@ def ms(moment: datetime) -> int:
     return int(moment.timestamp() * 1000)
 
 
-def test_a_valid_event_becomes_a_revision_counted_on_its_paris_day() -> None:
-    """23:30 UTC on 31 December is 1 January in Paris."""
+def test_a_valid_event_is_decoded_and_written_in_canonical_forms() -> None:
+    """Whatever UUID and time variants the sender used, the SQL reads one form; the description
+    is not passed on."""
     occurred = datetime(2025, 12, 31, 23, 30, tzinfo=UTC)
-    event = state_event(incident_id="A", revision=1, occurred_at=occurred, cost_eur=10.005)
-    revision = decode_record(orjson.dumps(event), timestamp_ms=ms(occurred + timedelta(hours=1)))
-    assert revision.contribution is not None
-    assert revision.contribution.day == date(2026, 1, 1)
-    assert str(revision.contribution.cost_eur) in {"10.00", "10.01"}
+    data = state_event(incident_id="A", revision=1, occurred_at=occurred, cost_eur=10.005)
+    data["event_id"] = uuid.UUID(data["event_id"]).hex.upper()
+    data["occurred_at"] = "2026-01-01T00:30:00+01:00"
+    data["description"] = "tag au \x00 hall"
+    event = decode_record(orjson.dumps(data), timestamp_ms=ms(occurred + timedelta(hours=1)))
+    (row,) = orjson.loads(events_json([event]))
+    assert row["event_id"] == str(uuid.UUID(data["event_id"]))
+    assert datetime.fromisoformat(row["occurred_at"]) == occurred
+    assert row["description"] is None
+    assert row["cost_eur"] == 10.005
 
 
 def test_time_bounds_follow_the_record_timestamp_not_the_clock() -> None:
@@ -65,9 +72,9 @@ def test_invalid_records_are_rejected_with_a_reason(raw: bytes | None, message: 
     assert message in str(caught.value)
 
 
-def test_a_withdrawal_has_no_contribution() -> None:
-    """Withdrawn incidents count nowhere."""
+def test_a_withdrawal_without_timestamp_is_decoded() -> None:
+    """A record without a Kafka timestamp is judged without time bounds."""
     raw = orjson.dumps(withdrawal(incident_id="A", revision=2))
-    revision = decode_record(raw, timestamp_ms=None)
-    assert revision.contribution is None
-    assert revision.revision == 2
+    event = decode_record(raw, timestamp_ms=None)
+    assert event.type == "incident.withdrawn"
+    assert event.revision == 2

@@ -8,9 +8,12 @@ from pathlib import Path
 import asyncpg
 import pytest
 
-from tests.aggregator.support import model_counters, random_scenario, stored_counters
-from tests.aggregator.test_counting import revision_of
-from vigie_aggregator.batches import apply_revisions
+from tests.aggregator.support import (
+    apply_in_batches,
+    model_counters,
+    random_scenario,
+    stored_counters,
+)
 from vigie_cli.commands.rebuild import rebuild
 from vigie_cli.errors import CliError
 
@@ -26,8 +29,7 @@ async def test_rebuild_leaves_exact_counters_as_they_were(
 ) -> None:
     """After live counting, a rebuild finds nothing to correct and changes nothing."""
     events = random_scenario(random.Random(4), incidents=500)
-    for start in range(0, len(events), 100):
-        await apply_revisions(pool, [revision_of(e) for e in events[start : start + 100]])
+    await apply_in_batches(pool, events, 100)
     live = await stored_counters(pool)
     assert live == model_counters(events)
     monkeypatch.setenv("DATABASE_URL", database_url)

@@ -4,6 +4,8 @@ the reference counts; `rebuild` finds nothing to correct."""
 from __future__ import annotations
 
 import asyncio
+import itertools
+import logging
 import random
 from typing import Any
 
@@ -12,9 +14,16 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tests.aggregator.support import model_counters, random_scenario, stored_counters
-from tests.aggregator.test_counting import revision_of
-from vigie_aggregator.batches import apply_revisions
+from tests.aggregator.support import (
+    apply,
+    apply_in_batches,
+    model_counters,
+    random_scenario,
+    state_event,
+    stored_counters,
+)
+from vigie.events import validate_event
+from vigie_aggregator.batches import apply_in_transaction
 from vigie_aggregator.rebuild import rebuild_counters
 
 pytestmark = pytest.mark.connected
@@ -25,26 +34,30 @@ async def reset(pool: asyncpg.Pool) -> None:
     await pool.execute("TRUNCATE incidents, incident_counters, counters_changed_outbox")
 
 
-async def apply_batches(pool: asyncpg.Pool, events: list[dict[str, Any]], size: int) -> None:
-    """Apply events in consecutive batches of `size`."""
-    for start in range(0, len(events), size):
-        await apply_revisions(pool, [revision_of(e) for e in events[start : start + size]])
-
-
 @settings(
-    max_examples=60,
+    max_examples=150,
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture],
 )
-@given(seed=st.integers(0, 2**32), incidents=st.integers(1, 40), size=st.integers(1, 60))
-async def test_batches_in_postgresql_give_the_model(
-    pool: asyncpg.Pool, seed: int, incidents: int, size: int
+@given(
+    seed=st.integers(0, 2**32),
+    incidents=st.integers(1, 30),
+    cuts=st.lists(st.integers(0, 10_000), max_size=6),
+    replay=st.booleans(),
+)
+async def test_any_order_duplicates_and_batching_give_the_model(
+    pool: asyncpg.Pool, seed: int, incidents: int, cuts: list[int], replay: bool
 ) -> None:
-    """Any shuffle with duplicates, in any batch size, then replayed: the model's counts."""
+    """Shuffled reports, corrections, withdrawals and duplicates, cut into any batches, with a
+    crash's redelivery of a prefix: PostgreSQL holds the model's counts, and no empty row."""
     await reset(pool)
-    events = random_scenario(random.Random(seed), incidents=incidents, duplicate_ratio=0.3)
-    await apply_batches(pool, events, size)
-    await apply_batches(pool, events[: len(events) // 2], size)  # a redelivery
+    rng = random.Random(seed)
+    events = random_scenario(rng, incidents=incidents, duplicate_ratio=0.3)
+    if replay:
+        events += events[: rng.randrange(len(events) + 1)]
+    bounds = [0, *sorted(cut % (len(events) + 1) for cut in cuts), len(events)]
+    for start, end in itertools.pairwise(bounds):
+        await apply(pool, events[start:end])
     assert await stored_counters(pool) == model_counters(events)
 
 
@@ -56,14 +69,14 @@ async def test_two_concurrent_writers_never_double_count(pool: asyncpg.Pool) -> 
     halves: list[list[dict[str, Any]]] = [[], []]
     for event in events:
         halves[rng.randrange(2)].append(event)
-    await asyncio.gather(*(apply_batches(pool, half, 37) for half in halves))
+    await asyncio.gather(*(apply_in_batches(pool, half, 37) for half in halves))
     assert await stored_counters(pool) == model_counters(events)
 
 
 async def test_rebuild_equals_the_live_counters_and_repairs_drift(pool: asyncpg.Pool) -> None:
     """Rebuilding live counters changes nothing; rebuilding damaged ones restores them."""
     events = random_scenario(random.Random(3), incidents=200)
-    await apply_batches(pool, events, 50)
+    await apply_in_batches(pool, events, 50)
     live = await stored_counters(pool)
     steps: list[tuple[int, int]] = []
     async with pool.acquire() as conn:
@@ -91,11 +104,57 @@ async def test_rebuild_equals_the_live_counters_and_repairs_drift(pool: asyncpg.
 async def test_batch_outcomes_are_reported(pool: asyncpg.Pool) -> None:
     """Applied, duplicate and stale events are told apart, and changed pairs go to the outbox."""
     events = random_scenario(random.Random(5), incidents=20, duplicate_ratio=0)
-    first = await apply_revisions(pool, [revision_of(e) for e in events])
-    assert first.plan.applied == 20
+    first = await apply(pool, events)
+    assert first.applied == 20
     assert first.outbox_ids
-    again = await apply_revisions(pool, [revision_of(e) for e in events])
-    assert again.plan.applied == 0
+    again = await apply(pool, events)
+    assert again.applied == 0
     assert again.outbox_ids == []
-    assert again.plan.duplicates + again.plan.stale == len(events)
-    assert again.plan.duplicates == 20
+    assert again.duplicates + again.stale == len(events)
+    assert again.duplicates == 20
+
+
+async def race(
+    pool: asyncpg.Pool,
+    caplog: pytest.LogCaptureFixture,
+    first: dict[str, Any],
+    second: dict[str, Any],
+) -> None:
+    """Writer B applies `first` and holds its transaction open while writer A applies
+    `second` to the same incident; B commits while A waits on B's row, and A takes the path
+    for incidents changed meanwhile."""
+    caplog.set_level(logging.INFO, logger="vigie_aggregator.batches")
+    async with pool.acquire() as conn:
+        transaction = conn.transaction()
+        await transaction.start()
+        await apply_in_transaction(conn, [validate_event(first, check_time=False)])
+        writer_a = asyncio.create_task(apply(pool, [second]))
+        await asyncio.sleep(0.5)  # A has read its snapshot and waits on B's row lock
+        assert not writer_a.done()
+        await transaction.commit()
+    await writer_a
+    assert "1 incidents changed by another writer" in caplog.text
+
+
+async def test_an_incident_inserted_by_another_writer_meanwhile_counts_once(
+    pool: asyncpg.Pool, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Both writers see a new incident: the one that loses the insert applies its event again
+    against the winner's committed state, moving the contribution instead of adding one."""
+    report = state_event(incident_id="A", revision=1, territory_id="QN00101M")
+    correction = state_event(incident_id="A", revision=2, territory_id="QN00102M")
+    await race(pool, caplog, report, correction)
+    assert await stored_counters(pool) == model_counters([report, correction])
+
+
+async def test_a_state_replaced_by_another_writer_meanwhile_counts_once(
+    pool: asyncpg.Pool, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Writer A read revision 1 as the stored state, but B replaced it with revision 2 before
+    A's update: A's revision 3 must move the contribution from revision 2's row."""
+    report = state_event(incident_id="A", revision=1, territory_id="QN00101M")
+    await apply(pool, [report])
+    second = state_event(incident_id="A", revision=2, territory_id="QN00102M")
+    third = state_event(incident_id="A", revision=3, territory_id="QN00103M")
+    await race(pool, caplog, second, third)
+    assert await stored_counters(pool) == model_counters([report, second, third])

@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
-from typing import Annotated, Any, Literal, TypeAlias
+from typing import TYPE_CHECKING, Annotated, Any, Literal, TypeAlias
 from uuid import UUID
 
 import orjson
@@ -45,17 +45,22 @@ COMPLAINTS: tuple[str, ...] = ("plainte", "main_courante", "aucune", "inconnu")
 Identifier = Annotated[str, StringConstraints(min_length=1, max_length=64, strip_whitespace=False)]
 
 
-def _known_category(code: str) -> str:
-    if default_nomenclature().category(code) is None:
-        raise ValueError("unknown category code (see GET /v1/nomenclature)")
-    return code
+UNKNOWN_CATEGORY = "unknown category code (see GET /v1/nomenclature)"
+if TYPE_CHECKING:
+    CategoryCode: TypeAlias = str
+else:
+    # A Literal of the nomenclature's codes: checked inside pydantic-core, not by a Python
+    # callback per event (the aggregator validates every event it reads).
+    CategoryCode = Literal[tuple(sorted(default_nomenclature().category_codes()))]
 
 
-def _masked(text: str) -> str:
+def _masked(text: str, info: ValidationInfo) -> str:
+    # A reader that drops the description (the aggregator) can skip the masking's regexes.
+    if info.context and info.context.get("mask") is False:
+        return text
     return mask_personal_data(text)
 
 
-CategoryCode = Annotated[str, AfterValidator(_known_category)]
 Description = Annotated[str, StringConstraints(max_length=2000), AfterValidator(_masked)]
 
 
@@ -124,11 +129,12 @@ class EventValidationError(ValueError):
 
 
 def parse_event(
-    raw: bytes | str, *, now: datetime | None = None
+    raw: bytes | str, *, now: datetime | None = None, mask: bool = True
 ) -> IncidentState | IncidentWithdrawn:
-    """Parse and validate one JSON event; raise EventValidationError naming every bad field."""
+    """Parse and validate one JSON event; raise EventValidationError naming every bad field.
+    `mask=False` leaves the description unmasked, for readers that do not keep it."""
     try:
-        return _adapter.validate_json(raw, context={"now": now} if now else None)
+        return _adapter.validate_json(raw, context={"now": now, "mask": mask})
     except ValidationError as exc:
         raise EventValidationError(field_errors(exc)) from None
 
@@ -164,6 +170,8 @@ def field_errors(exc: ValidationError) -> list[FieldError]:
             field, message = "(body)", f"invalid JSON: {error['msg']}"
         elif error["type"] == "extra_forbidden":
             field, message = ".".join(loc), "unknown field"
+        elif error["type"] == "literal_error" and loc == ["category"]:
+            field, message = "category", UNKNOWN_CATEGORY
         else:
             field = ".".join(loc) or "(body)"
             message = error["msg"].removeprefix("Value error, ")

@@ -1,4 +1,4 @@
-"""One batch of revisions → one PostgreSQL transaction, retried until it commits."""
+"""One batch of events → one PostgreSQL transaction, retried until it commits."""
 
 from __future__ import annotations
 
@@ -10,43 +10,43 @@ from dataclasses import dataclass
 import asyncpg
 
 from vigie_aggregator import repository
-from vigie_aggregator.counting import IncidentRevision, Plan, Reduced, plan_batch, reduce_batch
+from vigie_aggregator.decode import Event, events_json
 from vigie_aggregator.metrics import AggregatorMetrics
-from vigie_aggregator.notify import change_messages
 
 log = logging.getLogger(__name__)
 MAX_BACKOFF_S = 5.0
 # Conflicts between writers: retried at once, the next attempt reads what the other committed.
-_CONFLICTS = (
-    asyncpg.DeadlockDetectedError,
-    asyncpg.SerializationError,
-    asyncpg.UniqueViolationError,
-    repository.ConcurrentWrite,
-)
+_CONFLICTS = (asyncpg.DeadlockDetectedError, asyncpg.SerializationError)
 
 
 @dataclass(frozen=True, slots=True)
 class Applied:
     """A committed batch: what it did, and its counters.changed messages in the outbox."""
 
-    plan: Plan
+    applied: int  # incident states written
+    duplicates: int  # events already applied (a redelivery, a sender's retry)
+    stale: int  # events that lost to a higher (revision, event_id)
     outbox_ids: list[int]
     messages: list[bytes]
 
 
-async def apply_revisions(
+NOTHING = Applied(applied=0, duplicates=0, stale=0, outbox_ids=[], messages=[])
+
+
+async def apply_events(
     pool: asyncpg.Pool,
-    revisions: Sequence[IncidentRevision],
+    events: Sequence[Event],
     *,
     metrics: AggregatorMetrics | None = None,
 ) -> Applied:
-    """Apply the revisions in one transaction; retry on conflicts and while the database is
+    """Apply the events in one transaction; retry on conflicts and while the database is
     unavailable (the partition waits rather than skipping anything)."""
-    reduced = reduce_batch(revisions)
+    if not events:
+        return NOTHING
     backoff = 0.05
     while True:
         try:
-            return await _apply_once(pool, reduced)
+            result = await _apply_once(pool, events)
         except _CONFLICTS as exc:
             cause, delay = "conflict", 0.0
             log.info("batch conflict, retrying: %s", exc)
@@ -60,16 +60,61 @@ async def apply_revisions(
             cause, delay = "database", backoff
             backoff = min(backoff * 2, MAX_BACKOFF_S)
             log.warning("batch failed, retrying in %.2f s: %r", delay, exc)
+        else:
+            return result
         if metrics is not None:
             metrics.retries.labels(cause=cause).inc()
         await asyncio.sleep(delay)
 
 
-async def _apply_once(pool: asyncpg.Pool, reduced: Reduced) -> Applied:
+async def _apply_once(pool: asyncpg.Pool, events: Sequence[Event]) -> Applied:
     async with pool.acquire() as conn, conn.transaction():
-        stored = await repository.lock_incidents(conn, sorted(reduced.winners))
-        plan = plan_batch(reduced, stored)
-        await repository.apply_plan(conn, plan)
-        messages = change_messages(plan.changed_days())
-        ids = [await repository.add_outbox(conn, message) for message in messages]
-    return Applied(plan=plan, outbox_ids=ids, messages=messages)
+        return await apply_in_transaction(conn, events)
+
+
+async def apply_in_transaction(conn: repository.Conn, events: Sequence[Event]) -> Applied:
+    """Apply the events on a connection inside a transaction the caller commits."""
+    applied = duplicates = 0
+    ids: list[int] = []
+    messages: list[bytes] = []
+    pending = events
+    while pending:
+        result = await repository.apply_batch(conn, events_json(pending))
+        if result.lost != result.losing:
+            # The stored incidents say these rows exist: the counters drifted (edited by
+            # hand?). Retried with backoff; `vigie rebuild` repairs them and unblocks it.
+            raise repository.CountersOutOfStep(
+                f"{result.losing - result.lost} counter rows missing"
+            )
+        if result.emptied:
+            await repository.delete_empty_counters(conn, result.emptied)
+        applied += result.applied
+        duplicates += result.duplicates
+        ids += result.outbox_ids
+        messages += result.outbox_payloads
+        pending = _winners(pending, result.raced)
+        if pending:
+            log.info("%d incidents changed by another writer: applying again", len(pending))
+    return Applied(
+        applied=applied,
+        duplicates=duplicates,
+        stale=len(events) - applied - duplicates,
+        outbox_ids=ids,
+        messages=messages,
+    )
+
+
+def _winners(events: Sequence[Event], keys: set[tuple[str, str]]) -> list[Event]:
+    """The winning event of each of these incidents: what a next statement applies to the
+    incidents another writer changed meanwhile (the losers were counted already)."""
+    best: dict[tuple[str, str], Event] = {}
+    for event in events:
+        key = (event.landlord_id, event.incident_id)
+        if key in keys:
+            current = best.get(key)
+            if current is None or (event.revision, event.event_id) > (
+                current.revision,
+                current.event_id,
+            ):
+                best[key] = event
+    return list(best.values())

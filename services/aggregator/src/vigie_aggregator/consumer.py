@@ -19,10 +19,10 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRebalanceListen
 from aiokafka.errors import KafkaError
 from aiokafka.structs import ConsumerRecord, TopicPartition
 
+from vigie.events import IncidentState
 from vigie_aggregator import notify
-from vigie_aggregator.batches import apply_revisions
-from vigie_aggregator.counting import IncidentRevision, Plan
-from vigie_aggregator.decode import InvalidMessage, decode_record
+from vigie_aggregator.batches import Applied, apply_events
+from vigie_aggregator.decode import Event, InvalidMessage, decode_record
 from vigie_aggregator.dlq import Rejected, send_to_dlq
 from vigie_aggregator.metrics import AggregatorMetrics
 from vigie_aggregator.territories import TerritoryCache
@@ -67,29 +67,46 @@ class BatchConsumer:
             raise
 
     async def _run(self) -> None:
+        # Two batches overlap: while one is in PostgreSQL, the next is fetched and decoded.
+        # Batches still reach the database and commit their offsets one after the other.
+        in_flight: asyncio.Task[None] | None = None
         next_leftovers = 0.0
-        while not self._stopping.is_set():
-            if time.monotonic() >= next_leftovers:
-                await self._publish_leftovers()
-                next_leftovers = time.monotonic() + LEFTOVER_EVERY_S
-            try:
-                batch = await self._fetch()
-            except KafkaError as exc:
-                log.warning("fetch failed, retrying: %r", exc)
-                await asyncio.sleep(1.0)
-                continue
-            if batch:
-                async with self.batch_lock:
-                    await self._process_until_done(batch)
+        try:
+            while not self._stopping.is_set():
+                if time.monotonic() >= next_leftovers:
+                    await self._publish_leftovers()
+                    next_leftovers = time.monotonic() + LEFTOVER_EVERY_S
+                try:
+                    batch = await self._fetch()
+                except KafkaError as exc:
+                    log.warning("fetch failed, retrying: %r", exc)
+                    await asyncio.sleep(1.0)
+                    continue
+                if not batch:
+                    continue
+                started = time.perf_counter()
+                records = [record for part in batch.values() for record in part]
+                events, rejected = await self._decode(records)
+                if in_flight is not None:
+                    await in_flight
+                in_flight = asyncio.create_task(
+                    self._process_until_done(batch, events, rejected, started=started)
+                )
+        finally:
+            if in_flight is not None:
+                await in_flight
 
-    async def _process_until_done(self, batch: Batch) -> None:
+    async def _process_until_done(
+        self, batch: Batch, events: list[Event], rejected: list[Rejected], *, started: float
+    ) -> None:
         # The same batch again, never the next one: its offsets must not be committed past
         # records whose DLQ copy or change message did not reach the broker. Re-applying it to
         # the database is a no-op; its outbox messages left behind are published later.
         backoff = 0.1
         while True:
             try:
-                await self.process(batch)
+                async with self.batch_lock:
+                    await self.process(batch, events, rejected, started=started)
                 return
             except (KafkaError, OSError) as exc:
                 log.warning("batch not finished, retrying in %.1f s: %r", backoff, exc)
@@ -124,47 +141,46 @@ class BatchConsumer:
         """Finish the batch in flight, then return from run()."""
         self._stopping.set()
 
-    async def process(self, batch: Batch) -> None:
-        """Apply one fetched batch end to end, offsets committed last."""
-        started = time.perf_counter()
-        records = [record for part in batch.values() for record in part]
-        revisions, rejected = await self._decode(records)
+    async def process(
+        self, batch: Batch, events: list[Event], rejected: list[Rejected], *, started: float
+    ) -> None:
+        """Apply one decoded batch end to end, offsets committed last."""
         dlq = asyncio.create_task(send_to_dlq(self._producer, rejected))
         try:
-            applied = await apply_revisions(self._pool, revisions, metrics=self._metrics)
+            applied = await apply_events(self._pool, events, metrics=self._metrics)
         finally:
             await dlq
         await notify.publish_from_outbox(
             self._producer, self._pool, ids=applied.outbox_ids, payloads=applied.messages
         )
         await self._commit(batch)
-        self._record(applied.plan, rejected, size=len(records), started=started)
+        size = len(events) + len(rejected)
+        self._record(applied, rejected, size=size, started=started)
 
-    async def _decode(
-        self, records: Sequence[Record]
-    ) -> tuple[list[IncidentRevision], list[Rejected]]:
-        decoded: list[tuple[Record, IncidentRevision]] = []
+    async def _decode(self, records: Sequence[Record]) -> tuple[list[Event], list[Rejected]]:
+        decoded: list[tuple[Record, Event]] = []
         rejected: list[Rejected] = []
         for record in records:
             try:
-                revision = decode_record(record.value, timestamp_ms=record.timestamp)
+                event = decode_record(record.value, timestamp_ms=record.timestamp)
             except InvalidMessage as exc:
                 rejected.append(Rejected(record, str(exc), _reason(str(exc))))
             except Exception as exc:  # whatever a record does, its partition must not stall
                 rejected.append(Rejected(record, f"(body): {exc!r}", "schema"))
             else:
-                decoded.append((record, revision))
-        named = {r.contribution.territory_id for _, r in decoded if r.contribution is not None}
+                decoded.append((record, event))
+        named = {e.territory_id for _, e in decoded if isinstance(e, IncidentState)}
         unknown = await self._territories.unknown(named)
-        revisions: list[IncidentRevision] = []
-        for record, revision in decoded:
-            contribution = revision.contribution
-            if contribution is not None and contribution.territory_id in unknown:
-                message = f"territory_id: unknown territory {contribution.territory_id!r}"
+        if not unknown:
+            return [event for _, event in decoded], rejected
+        events: list[Event] = []
+        for record, event in decoded:
+            if isinstance(event, IncidentState) and event.territory_id in unknown:
+                message = f"territory_id: unknown territory {event.territory_id!r}"
                 rejected.append(Rejected(record, message, "territory"))
             else:
-                revisions.append(revision)
-        return revisions, rejected
+                events.append(event)
+        return events, rejected
 
     async def _commit(self, batch: Batch) -> None:
         assigned = self._consumer.assignment()
@@ -184,11 +200,13 @@ class BatchConsumer:
                     max(highwater - offset, 0)
                 )
 
-    def _record(self, plan: Plan, rejected: list[Rejected], *, size: int, started: float) -> None:
+    def _record(
+        self, applied: Applied, rejected: list[Rejected], *, size: int, started: float
+    ) -> None:
         metrics = self._metrics
-        metrics.applied.inc(plan.applied)
-        metrics.duplicates.inc(plan.duplicates)
-        metrics.stale.inc(plan.stale)
+        metrics.applied.inc(applied.applied)
+        metrics.duplicates.inc(applied.duplicates)
+        metrics.stale.inc(applied.stale)
         for item in rejected:
             metrics.dlq.labels(reason=item.reason).inc()
         metrics.batch_size.observe(size)

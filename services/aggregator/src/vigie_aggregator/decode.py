@@ -1,4 +1,4 @@
-"""From the bytes of a Kafka record to an incident revision, through the contract's models.
+"""From the bytes of a Kafka record to a validated event, through the contract's models.
 
 Time bounds: the contract's "not more than 5 minutes in the future, not older than 5 years" is
 checked against the record's Kafka timestamp, not against the clock. A live event is checked
@@ -9,9 +9,9 @@ aggregator happened to read a message.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import UTC, datetime
-from decimal import Decimal
-from zoneinfo import ZoneInfo
+from typing import Any, TypeAlias
 
 import orjson
 
@@ -22,20 +22,18 @@ from vigie.events import (
     parse_event,
     validate_event,
 )
-from vigie_aggregator.counting import Contribution, IncidentRevision
 
-PARIS = ZoneInfo("Europe/Paris")
-CENT = Decimal("0.01")
+Event: TypeAlias = IncidentState | IncidentWithdrawn
 # Limits of the storage columns: a valid event beyond them would stall its partition.
 MAX_REVISION = 2**31 - 1
-MAX_COST = Decimal("999999999999.99")  # numeric(14, 2)
+MAX_COST = 999_999_999_999.99  # numeric(14, 2)
 
 
 class InvalidMessage(ValueError):
     """A record that cannot be counted; the message says why (it becomes the DLQ `error`)."""
 
 
-def decode_record(raw: bytes | None, *, timestamp_ms: int | None) -> IncidentRevision:
+def decode_record(raw: bytes | None, *, timestamp_ms: int | None) -> Event:
     """Parse and validate one record value; raise InvalidMessage with the reason."""
     if raw is None:
         raise InvalidMessage("(body): empty message")
@@ -43,59 +41,37 @@ def decode_record(raw: bytes | None, *, timestamp_ms: int | None) -> IncidentRev
         if timestamp_ms is None or timestamp_ms < 0:
             event = validate_event(orjson.loads(raw), check_time=False)
         else:
-            event = parse_event(raw, now=datetime.fromtimestamp(timestamp_ms / 1000, UTC))
+            moment = datetime.fromtimestamp(timestamp_ms / 1000, UTC)
+            event = parse_event(raw, now=moment, mask=False)
     except orjson.JSONDecodeError as exc:
         raise InvalidMessage(f"(body): invalid JSON: {exc}") from None
     except EventValidationError as exc:
         raise InvalidMessage(str(exc)) from None
-    return to_revision(event)
+    _check_storable(event)
+    return event
 
 
-def to_revision(event: IncidentState | IncidentWithdrawn) -> IncidentRevision:
-    """The stored form of a validated event; InvalidMessage if it does not fit the columns."""
+def _check_storable(event: Event) -> None:
     if event.revision > MAX_REVISION:
         raise InvalidMessage(f"revision: must be at most {MAX_REVISION}")
+    # PostgreSQL text cannot hold NUL: such a value would fail the whole batch forever.
     _check_text("landlord_id", event.landlord_id)
     _check_text("incident_id", event.incident_id)
-    if isinstance(event, IncidentWithdrawn):
-        return IncidentRevision(
-            landlord_id=event.landlord_id,
-            incident_id=event.incident_id,
-            revision=event.revision,
-            event_id=event.event_id,
-            contribution=None,
-        )
-    if event.residence_id is not None:
-        _check_text("residence_id", event.residence_id)
-    cost = None
-    if event.cost_eur is not None:
-        cost = Decimal(repr(event.cost_eur)).quantize(CENT)
-        if cost > MAX_COST:
-            raise InvalidMessage(f"cost_eur: must be at most {MAX_COST}")
-    try:
-        day = event.occurred_at.astimezone(PARIS).date()
-    except (OverflowError, ValueError):
-        raise InvalidMessage("occurred_at: out of range") from None
-    return IncidentRevision(
-        landlord_id=event.landlord_id,
-        incident_id=event.incident_id,
-        revision=event.revision,
-        event_id=event.event_id,
-        contribution=Contribution(
-            territory_id=event.territory_id,
-            day=day,
-            category=event.category,
-            severity=event.severity,
-            target=event.target,
-            complaint=event.complaint,
-            cost_eur=cost,
-        ),
-        residence_id=event.residence_id,
-        occurred_at=event.occurred_at,
-    )
+    if isinstance(event, IncidentState):
+        if event.residence_id is not None:
+            _check_text("residence_id", event.residence_id)
+        if event.cost_eur is not None and event.cost_eur > MAX_COST:
+            raise InvalidMessage(f"cost_eur: must be at most {MAX_COST:.2f}")
 
 
 def _check_text(name: str, value: str) -> None:
-    # PostgreSQL text cannot hold NUL: such a value would fail the whole batch forever.
     if "\x00" in value:
         raise InvalidMessage(f"{name}: must not contain NUL characters")
+
+
+def events_json(events: Sequence[Event]) -> str:
+    """The events as the JSON array apply_batch.sql reads: the models' own field values, which
+    orjson writes in canonical forms (UUIDs, RFC 3339 times) whatever variant the sender used.
+    The description is left out: it is not counted, and it may hold what PostgreSQL text cannot."""
+    rows: list[dict[str, Any]] = [dict(event.__dict__, description=None) for event in events]
+    return orjson.dumps(rows).decode()

@@ -1,19 +1,17 @@
 """counters.changed.v1: after a committed batch, which (territory, day) pairs moved.
 
-The messages are written to an outbox table in the batch's own transaction, published after
-the commit, then deleted; a process that dies in between leaves them for any replica to publish
-(at least once). The format is documented next to `vigie.topics.COUNTERS_CHANGED`.
+The messages are written to an outbox table by the batch's own statement (apply_batch.sql),
+published after the commit, then deleted; a process that dies in between leaves them for any
+replica to publish (at least once). The format is documented next to
+`vigie.topics.COUNTERS_CHANGED`.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Mapping, Set
-from datetime import UTC, date, datetime
 
 import asyncpg
-import orjson
 from aiokafka import AIOKafkaProducer
 
 from vigie import topics
@@ -21,28 +19,6 @@ from vigie_aggregator import repository
 
 log = logging.getLogger(__name__)
 LEFTOVER_AGE_S = 30.0
-
-
-def change_messages(
-    changed: Mapping[str, Set[date]], *, committed_at: datetime | None = None
-) -> list[bytes]:
-    """The messages announcing these changes, territories sorted, split by size."""
-    at = (committed_at or datetime.now(UTC)).isoformat(timespec="milliseconds")
-    changes = [
-        {"territory_id": territory_id, "days": sorted(day.isoformat() for day in days)}
-        for territory_id, days in sorted(changed.items())
-    ]
-    step = topics.COUNTERS_CHANGED_MAX_TERRITORIES
-    return [
-        orjson.dumps(
-            {
-                "version": topics.COUNTERS_CHANGED_VERSION,
-                "committed_at": at,
-                "changes": changes[start : start + step],
-            }
-        )
-        for start in range(0, len(changes), step)
-    ]
 
 
 async def publish(producer: AIOKafkaProducer, payloads: list[bytes]) -> None:

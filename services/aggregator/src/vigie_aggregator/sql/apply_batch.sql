@@ -1,0 +1,229 @@
+-- Apply one batch of validated events: the counting rule, as one statement (one round trip,
+-- one JSON parse; PostgreSQL does the set work far faster than a Python loop).
+--
+-- The rule: an incident counts once, in the counter row of its current state, the event with
+-- the highest (revision, event_id); a withdrawn current state counts nowhere. So: keep each
+-- incident's winning event in the batch, keep it only if it beats the stored state, write it,
+-- and move the incident's contribution from the stored state's counter row to the new one.
+-- A replayed batch finds nothing newer than what is stored: it changes nothing.
+--
+-- Concurrent writers (a correction may move an incident to another partition, so another
+-- consumer) are handled optimistically: a stored state is replaced only if it is still the one
+-- this statement read, and a new incident is inserted only if nobody inserted it meanwhile.
+-- Incidents that lost such a race are left untouched and returned (`retry_*`): the caller
+-- applies their events again in a next statement of the same transaction, which sees the other
+-- writer's committed state. Contributions move only for the states actually written.
+--
+-- $1: JSON array of events (the contract's fields; extra ones are ignored).
+-- $2: counters.changed version; $3: at most this many territories per message.
+WITH events AS MATERIALIZED (
+    SELECT e.landlord_id, e.incident_id, e.revision, e.event_id,
+           e.type = 'incident.withdrawn' AS withdrawn,
+           e.territory_id, e.residence_id, e.category, e.occurred_at,
+           (e.occurred_at AT TIME ZONE 'Europe/Paris')::date AS day,  -- the counters' day
+           e.severity, e.target, e.complaint,
+           e.cost_eur::numeric(14, 2) AS cost_eur  -- to the cent, half away from zero
+    FROM json_to_recordset($1::json)
+         AS e (landlord_id text, incident_id text, revision integer, event_id uuid, type text,
+               territory_id text, residence_id text, category text, occurred_at timestamptz,
+               severity smallint, target text, complaint text, cost_eur numeric)
+),
+winners AS MATERIALIZED (
+    SELECT DISTINCT ON (landlord_id, incident_id) *
+    FROM events
+    ORDER BY landlord_id, incident_id, revision DESC, event_id DESC
+),
+stored AS MATERIALIZED (
+    SELECT i.*
+    FROM incidents AS i
+    JOIN winners AS w USING (landlord_id, incident_id)
+),
+newer AS MATERIALIZED (
+    SELECT w.*, s.landlord_id IS NOT NULL AS known, s.revision AS stored_revision,
+           s.event_id AS stored_event_id
+    FROM winners AS w
+    LEFT JOIN stored AS s USING (landlord_id, incident_id)
+    WHERE s.landlord_id IS NULL OR (s.revision, s.event_id) < (w.revision, w.event_id)
+),
+inserted AS (
+    INSERT INTO incidents (landlord_id, incident_id, revision, event_id, withdrawn, territory_id,
+                           residence_id, category, occurred_at, day, severity, target,
+                           complaint, cost_eur)
+    SELECT landlord_id, incident_id, revision, event_id, withdrawn, territory_id, residence_id,
+           category, occurred_at, day, severity, target, complaint, cost_eur
+    FROM newer
+    WHERE NOT known
+    ORDER BY landlord_id, incident_id
+    -- Inserted by another writer meanwhile: left for the next statement.
+    ON CONFLICT (landlord_id, incident_id) DO NOTHING
+    RETURNING landlord_id, incident_id
+),
+updated AS (
+    UPDATE incidents AS i
+    SET revision = n.revision, event_id = n.event_id, withdrawn = n.withdrawn,
+        territory_id = n.territory_id, residence_id = n.residence_id, category = n.category,
+        occurred_at = n.occurred_at, day = n.day, severity = n.severity, target = n.target,
+        complaint = n.complaint, cost_eur = n.cost_eur, updated_at = now()
+    FROM newer AS n
+    WHERE n.known AND i.landlord_id = n.landlord_id AND i.incident_id = n.incident_id
+      -- Still the state read above (else another writer replaced it: left for the next
+      -- statement). Re-checked on the latest row version if it changed since our snapshot.
+      AND (i.revision, i.event_id) = (n.stored_revision, n.stored_event_id)
+    RETURNING i.landlord_id, i.incident_id
+),
+written AS (
+    SELECT * FROM inserted UNION ALL SELECT * FROM updated
+),
+-- +1 in the row of each written state, -1 in the row of the state it replaced.
+moves AS (
+    SELECT n.territory_id, n.day, n.category, n.landlord_id, n.severity, n.target, n.complaint,
+           n.cost_eur, 1 AS sign
+    FROM newer AS n
+    JOIN written USING (landlord_id, incident_id)
+    WHERE NOT n.withdrawn
+    UNION ALL
+    SELECT s.territory_id, s.day, s.category, s.landlord_id, s.severity, s.target, s.complaint,
+           s.cost_eur, -1
+    FROM stored AS s
+    JOIN written USING (landlord_id, incident_id)
+    WHERE NOT s.withdrawn
+),
+deltas AS MATERIALIZED (
+    SELECT territory_id, day, category, landlord_id,
+           sum(sign)::integer AS incidents,
+           sum(CASE WHEN severity = 1 THEN sign ELSE 0 END)::integer AS severity_1,
+           sum(CASE WHEN severity = 2 THEN sign ELSE 0 END)::integer AS severity_2,
+           sum(CASE WHEN severity = 3 THEN sign ELSE 0 END)::integer AS severity_3,
+           sum(CASE WHEN severity = 4 THEN sign ELSE 0 END)::integer AS severity_4,
+           sum(CASE WHEN target = 'patrimoine' THEN sign ELSE 0 END)::integer AS target_patrimoine,
+           sum(CASE WHEN target = 'personnel' THEN sign ELSE 0 END)::integer AS target_personnel,
+           sum(CASE WHEN target = 'prestataire' THEN sign ELSE 0 END)::integer
+               AS target_prestataire,
+           sum(CASE WHEN target = 'locataire' THEN sign ELSE 0 END)::integer AS target_locataire,
+           sum(CASE WHEN target = 'autre' THEN sign ELSE 0 END)::integer AS target_autre,
+           sum(CASE WHEN complaint = 'plainte' THEN sign ELSE 0 END)::integer
+               AS complaint_plainte,
+           sum(CASE WHEN complaint = 'main_courante' THEN sign ELSE 0 END)::integer
+               AS complaint_main_courante,
+           sum(CASE WHEN complaint = 'aucune' THEN sign ELSE 0 END)::integer AS complaint_aucune,
+           sum(CASE WHEN complaint = 'inconnu' THEN sign ELSE 0 END)::integer
+               AS complaint_inconnu,
+           coalesce(sum(sign * cost_eur), 0) AS cost_eur
+    FROM moves
+    GROUP BY territory_id, day, category, landlord_id
+),
+-- A correction that leaves its row and breakdown as they were moves nothing.
+changes AS MATERIALIZED (
+    SELECT *
+    FROM deltas AS d
+    WHERE (d.incidents, d.severity_1, d.severity_2, d.severity_3, d.severity_4,
+           d.target_patrimoine, d.target_personnel, d.target_prestataire, d.target_locataire,
+           d.target_autre, d.complaint_plainte, d.complaint_main_courante, d.complaint_aucune,
+           d.complaint_inconnu, d.cost_eur)
+          <> (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
+),
+-- Rows that gain incidents (or whose breakdown moves) are upserted, in key order so that
+-- writers lock them in one order.
+gained AS (
+    INSERT INTO incident_counters AS c (
+        territory_id, day, category, landlord_id, incidents,
+        severity_1, severity_2, severity_3, severity_4,
+        target_patrimoine, target_personnel, target_prestataire, target_locataire, target_autre,
+        complaint_plainte, complaint_main_courante, complaint_aucune, complaint_inconnu,
+        cost_eur)
+    SELECT * FROM changes WHERE incidents >= 0
+    ORDER BY territory_id, day, category, landlord_id
+    ON CONFLICT (territory_id, day, category, landlord_id) DO UPDATE SET
+        incidents = c.incidents + EXCLUDED.incidents,
+        severity_1 = c.severity_1 + EXCLUDED.severity_1,
+        severity_2 = c.severity_2 + EXCLUDED.severity_2,
+        severity_3 = c.severity_3 + EXCLUDED.severity_3,
+        severity_4 = c.severity_4 + EXCLUDED.severity_4,
+        target_patrimoine = c.target_patrimoine + EXCLUDED.target_patrimoine,
+        target_personnel = c.target_personnel + EXCLUDED.target_personnel,
+        target_prestataire = c.target_prestataire + EXCLUDED.target_prestataire,
+        target_locataire = c.target_locataire + EXCLUDED.target_locataire,
+        target_autre = c.target_autre + EXCLUDED.target_autre,
+        complaint_plainte = c.complaint_plainte + EXCLUDED.complaint_plainte,
+        complaint_main_courante = c.complaint_main_courante + EXCLUDED.complaint_main_courante,
+        complaint_aucune = c.complaint_aucune + EXCLUDED.complaint_aucune,
+        complaint_inconnu = c.complaint_inconnu + EXCLUDED.complaint_inconnu,
+        cost_eur = c.cost_eur + EXCLUDED.cost_eur
+),
+-- Rows that lose incidents exist already (they hold the replaced states): updated, not upserted,
+-- because CHECK constraints apply to the row an INSERT proposes before ON CONFLICT is
+-- considered. Only these can fall to zero; the caller deletes those in a next statement.
+lost AS (
+    UPDATE incident_counters AS c SET
+        incidents = c.incidents + d.incidents,
+        severity_1 = c.severity_1 + d.severity_1,
+        severity_2 = c.severity_2 + d.severity_2,
+        severity_3 = c.severity_3 + d.severity_3,
+        severity_4 = c.severity_4 + d.severity_4,
+        target_patrimoine = c.target_patrimoine + d.target_patrimoine,
+        target_personnel = c.target_personnel + d.target_personnel,
+        target_prestataire = c.target_prestataire + d.target_prestataire,
+        target_locataire = c.target_locataire + d.target_locataire,
+        target_autre = c.target_autre + d.target_autre,
+        complaint_plainte = c.complaint_plainte + d.complaint_plainte,
+        complaint_main_courante = c.complaint_main_courante + d.complaint_main_courante,
+        complaint_aucune = c.complaint_aucune + d.complaint_aucune,
+        complaint_inconnu = c.complaint_inconnu + d.complaint_inconnu,
+        cost_eur = c.cost_eur + d.cost_eur
+    FROM changes AS d
+    WHERE d.incidents < 0
+      AND c.territory_id = d.territory_id AND c.day = d.day AND c.category = d.category
+      AND c.landlord_id = d.landlord_id
+    RETURNING c.territory_id, c.day, c.category, c.landlord_id, c.incidents
+),
+-- counters.changed.v1 messages (format in vigie.topics), written in this transaction so that
+-- they outlive a crash between commit and publish.
+changed_days AS (
+    SELECT territory_id, jsonb_agg(DISTINCT day ORDER BY day) AS days
+    FROM changes
+    GROUP BY territory_id
+),
+message_parts AS (
+    SELECT (row_number() OVER (ORDER BY territory_id) - 1) / $3::integer AS part,
+           jsonb_build_object('territory_id', territory_id, 'days', days) AS change,
+           territory_id
+    FROM changed_days
+),
+outbox AS (
+    INSERT INTO counters_changed_outbox (payload)
+    SELECT jsonb_build_object(
+               'version', $2::integer,
+               'committed_at', to_char(now() AT TIME ZONE 'UTC',
+                                       'YYYY-MM-DD"T"HH24:MI:SS.MS"+00:00"'),
+               'changes', jsonb_agg(change ORDER BY territory_id))
+    FROM message_parts
+    GROUP BY part
+    ORDER BY part
+    RETURNING id, payload::text AS payload
+)
+SELECT
+    (SELECT count(*) FROM written) AS applied,
+    -- Redelivered events: a repeat within the batch, or the winner already stored.
+    (SELECT count(*) - count(DISTINCT event_id) FROM events)
+        + (SELECT count(*) FROM winners AS w JOIN stored AS s USING (landlord_id, incident_id)
+           WHERE s.event_id = w.event_id) AS duplicates,
+    (SELECT count(*) FROM changes WHERE incidents < 0) AS losing,
+    (SELECT count(*) FROM lost) AS lost,
+    emptied.*,
+    raced.*,
+    messages.*
+FROM (
+    SELECT array_agg(territory_id) AS empty_territories, array_agg(day) AS empty_days,
+           array_agg(category) AS empty_categories, array_agg(landlord_id) AS empty_landlords
+    FROM lost
+    WHERE incidents = 0
+) AS emptied, (
+    SELECT array_agg(landlord_id) AS retry_landlords, array_agg(incident_id) AS retry_incidents
+    FROM newer AS n
+    WHERE NOT EXISTS (
+        SELECT FROM written AS w
+        WHERE w.landlord_id = n.landlord_id AND w.incident_id = n.incident_id)
+) AS raced, (
+    SELECT array_agg(id ORDER BY id) AS outbox_ids, array_agg(payload ORDER BY id) AS outbox_payloads
+    FROM outbox
+) AS messages
