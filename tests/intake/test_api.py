@@ -8,6 +8,7 @@ import uuid
 import asyncpg
 import orjson
 import pytest
+from prometheus_client.parser import text_string_to_metric_families
 
 from tests.intake.conftest import (
     ADMIN,
@@ -19,6 +20,7 @@ from tests.intake.conftest import (
     running_intake,
 )
 from tests.intake.factory import KNOWN_TERRITORY, incident
+from vigie import topics
 
 pytestmark = pytest.mark.connected
 
@@ -123,6 +125,28 @@ async def test_ready_and_metrics(intake: Client) -> None:
     assert 'vigie_incidents_accepted_total{landlord_id="HLM-93"} 1.0' in text
     assert 'vigie_incidents_rejected_total{landlord_id="HLM-93",reason="invalid"} 1.0' in text
     assert "vigie_intake_publish_seconds_bucket" in text
+
+
+async def test_faststream_publish_metrics_count_what_was_published(intake: Client) -> None:
+    assert (await intake.post("/v1/incidents", json=incident(), headers=ADMIN)).status_code == 202
+    # On the tests' 4 partitions these two territories fall on two different ones.
+    events = [incident(territory_id=t) for t in (KNOWN_TERRITORY, "QN09303M") * 2]
+    response = await intake.post("/v1/incidents/batch", json=events, headers=ADMIN)
+    assert response.json() == {"accepted": 4, "rejected": []}
+
+    samples = {
+        (s.name, s.labels.get("status")): s
+        for family in text_string_to_metric_families((await intake.get("/metrics")).text)
+        for s in family.samples
+        if s.labels.get("destination") == topics.INCIDENTS
+    }
+    published = samples["faststream_published_messages_total", "success"]
+    assert published.labels["app_name"] == "vigie-intake"
+    assert published.value == 5  # one single event and four batch records
+    assert ("faststream_published_messages_total", "error") not in samples
+    # One publish for the single event, one per partition the batch touched.
+    assert samples["faststream_published_messages_duration_seconds_count", None].value == 3
+    assert samples["faststream_published_messages_duration_seconds_sum", None].value > 0
 
 
 async def test_territory_imported_while_running_is_accepted(

@@ -2,8 +2,8 @@
 
 Start-up order: database pool, authenticator (LISTENs for key revocations), known territories,
 then the producer. /health/ready checks the database and the broker for real each time.
-The producer is aiokafka's, not FastStream's (see `publisher.py` for why), so the metrics are
-the intake's own (`metrics.py`): there is no FastStream middleware on this path."""
+One Prometheus registry serves /metrics: the intake's own metrics (`metrics.py`) and those of
+FastStream's Kafka middleware on the broker the publisher sends with (`publisher.py`)."""
 
 from __future__ import annotations
 
@@ -38,6 +38,7 @@ def create_app(settings: IntakeSettings) -> FastAPI:
         max_s=settings.batch_publish_max_s,
         linger_ms=settings.linger_ms,
         max_request_bytes=2 * settings.max_event_bytes,
+        registry=registry,
     )
     metrics = IntakeMetrics(registry)
     limiter = RateLimiter(rate=settings.rate_per_s, burst=settings.rate_burst)
