@@ -12,6 +12,7 @@ import asyncpg
 from vigie_aggregator import repository
 from vigie_aggregator.decode import Event, events_json
 from vigie_aggregator.metrics import AggregatorMetrics
+from vigie_aggregator.winners import pick_winners
 
 log = logging.getLogger(__name__)
 MAX_BACKOFF_S = 5.0
@@ -74,10 +75,12 @@ async def _apply_once(pool: asyncpg.Pool, events: Sequence[Event]) -> Applied:
 
 async def apply_in_transaction(conn: repository.Conn, events: Sequence[Event]) -> Applied:
     """Apply the events on a connection inside a transaction the caller commits."""
-    applied = duplicates = 0
+    batch = pick_winners(events)
+    applied = 0
+    duplicates = batch.duplicates
     ids: list[int] = []
     messages: list[bytes] = []
-    pending = events
+    pending = batch.events
     while pending:
         result = await repository.apply_batch(conn, events_json(pending))
         if result.lost != result.losing:
@@ -92,7 +95,8 @@ async def apply_in_transaction(conn: repository.Conn, events: Sequence[Event]) -
         duplicates += result.duplicates
         ids += result.outbox_ids
         messages += result.outbox_payloads
-        pending = _winners(pending, result.raced)
+        # Incidents another writer changed meanwhile: again, against its committed state.
+        pending = [e for e in pending if (e.landlord_id, e.incident_id) in result.raced]
         if pending:
             log.info("%d incidents changed by another writer: applying again", len(pending))
     return Applied(
@@ -102,19 +106,3 @@ async def apply_in_transaction(conn: repository.Conn, events: Sequence[Event]) -
         outbox_ids=ids,
         messages=messages,
     )
-
-
-def _winners(events: Sequence[Event], keys: set[tuple[str, str]]) -> list[Event]:
-    """The winning event of each of these incidents: what a next statement applies to the
-    incidents another writer changed meanwhile (the losers were counted already)."""
-    best: dict[tuple[str, str], Event] = {}
-    for event in events:
-        key = (event.landlord_id, event.incident_id)
-        if key in keys:
-            current = best.get(key)
-            if current is None or (event.revision, event.event_id) > (
-                current.revision,
-                current.event_id,
-            ):
-                best[key] = event
-    return list(best.values())

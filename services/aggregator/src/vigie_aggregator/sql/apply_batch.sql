@@ -16,34 +16,46 @@
 --
 -- $1: JSON array of events (the contract's fields; extra ones are ignored).
 -- $2: counters.changed version; $3: at most this many territories per message.
-WITH events AS MATERIALIZED (
+-- Apply one batch: each incident's winning event in the batch (the caller reduced the batch to
+-- those), as one statement: one round trip, one JSON parse, and PostgreSQL does the set work
+-- far faster than a Python loop.
+--
+-- The rule: an incident counts once, in the counter row of its current state, the event with
+-- the highest (revision, event_id); a withdrawn current state counts nowhere. So: keep a
+-- winner only if it beats the stored state, write it, and move the incident's contribution
+-- from the stored state's counter row to the new one. A replayed batch finds nothing newer
+-- than what is stored: it changes nothing.
+--
+-- Concurrent writers (a correction may move an incident to another partition, so another
+-- consumer) are handled optimistically: a stored state is replaced only if it is still the one
+-- this statement read, and a new incident is inserted only if nobody inserted it meanwhile.
+-- Incidents that lost such a race are left untouched and returned (`retry_*`): the caller
+-- applies their events again in a next statement of the same transaction, which sees the other
+-- writer's committed state. Contributions move only for the states actually written.
+--
+-- $1: JSON array of events (the contract's fields; extra ones are ignored), one per incident.
+-- $2: counters.changed version; $3: at most this many territories per message.
+WITH compared AS MATERIALIZED (
     SELECT e.landlord_id, e.incident_id, e.revision, e.event_id,
            e.type = 'incident.withdrawn' AS withdrawn,
            e.territory_id, e.residence_id, e.category, e.occurred_at,
            (e.occurred_at AT TIME ZONE 'Europe/Paris')::date AS day,  -- the counters' day
            e.severity, e.target, e.complaint,
-           e.cost_eur::numeric(14, 2) AS cost_eur  -- to the cent, half away from zero
+           e.cost_eur::numeric(14, 2) AS cost_eur,  -- to the cent, half away from zero
+           s.revision AS old_revision, s.event_id AS old_event_id, s.withdrawn AS old_withdrawn,
+           s.territory_id AS old_territory_id, s.day AS old_day, s.category AS old_category,
+           s.severity AS old_severity, s.target AS old_target, s.complaint AS old_complaint,
+           s.cost_eur AS old_cost_eur
     FROM json_to_recordset($1::json)
          AS e (landlord_id text, incident_id text, revision integer, event_id uuid, type text,
                territory_id text, residence_id text, category text, occurred_at timestamptz,
                severity smallint, target text, complaint text, cost_eur numeric)
+    LEFT JOIN incidents AS s USING (landlord_id, incident_id)
 ),
-winners AS MATERIALIZED (
-    SELECT DISTINCT ON (landlord_id, incident_id) *
-    FROM events
-    ORDER BY landlord_id, incident_id, revision DESC, event_id DESC
-),
-stored AS MATERIALIZED (
-    SELECT i.*
-    FROM incidents AS i
-    JOIN winners AS w USING (landlord_id, incident_id)
-),
-newer AS MATERIALIZED (
-    SELECT w.*, s.landlord_id IS NOT NULL AS known, s.revision AS stored_revision,
-           s.event_id AS stored_event_id
-    FROM winners AS w
-    LEFT JOIN stored AS s USING (landlord_id, incident_id)
-    WHERE s.landlord_id IS NULL OR (s.revision, s.event_id) < (w.revision, w.event_id)
+newer AS NOT MATERIALIZED (
+    SELECT *
+    FROM compared
+    WHERE old_revision IS NULL OR (old_revision, old_event_id) < (revision, event_id)
 ),
 inserted AS (
     INSERT INTO incidents (landlord_id, incident_id, revision, event_id, withdrawn, territory_id,
@@ -52,11 +64,12 @@ inserted AS (
     SELECT landlord_id, incident_id, revision, event_id, withdrawn, territory_id, residence_id,
            category, occurred_at, day, severity, target, complaint, cost_eur
     FROM newer
-    WHERE NOT known
+    WHERE old_revision IS NULL
     ORDER BY landlord_id, incident_id
     -- Inserted by another writer meanwhile: left for the next statement.
     ON CONFLICT (landlord_id, incident_id) DO NOTHING
-    RETURNING landlord_id, incident_id
+    RETURNING landlord_id, incident_id, withdrawn, territory_id, day, category, severity, target,
+              complaint, cost_eur
 ),
 updated AS (
     UPDATE incidents AS i
@@ -65,28 +78,34 @@ updated AS (
         occurred_at = n.occurred_at, day = n.day, severity = n.severity, target = n.target,
         complaint = n.complaint, cost_eur = n.cost_eur, updated_at = now()
     FROM newer AS n
-    WHERE n.known AND i.landlord_id = n.landlord_id AND i.incident_id = n.incident_id
+    WHERE n.old_revision IS NOT NULL
+      AND i.landlord_id = n.landlord_id AND i.incident_id = n.incident_id
       -- Still the state read above (else another writer replaced it: left for the next
       -- statement). Re-checked on the latest row version if it changed since our snapshot.
-      AND (i.revision, i.event_id) = (n.stored_revision, n.stored_event_id)
-    RETURNING i.landlord_id, i.incident_id
-),
-written AS (
-    SELECT * FROM inserted UNION ALL SELECT * FROM updated
+      AND (i.revision, i.event_id) = (n.old_revision, n.old_event_id)
+    RETURNING i.landlord_id, i.incident_id, i.withdrawn, i.territory_id, i.day, i.category,
+              i.severity, i.target, i.complaint, i.cost_eur, n.old_withdrawn, n.old_territory_id,
+              n.old_day, n.old_category, n.old_severity, n.old_target, n.old_complaint,
+              n.old_cost_eur
 ),
 -- +1 in the row of each written state, -1 in the row of the state it replaced.
 moves AS (
-    SELECT n.territory_id, n.day, n.category, n.landlord_id, n.severity, n.target, n.complaint,
-           n.cost_eur, 1 AS sign
-    FROM newer AS n
-    JOIN written USING (landlord_id, incident_id)
-    WHERE NOT n.withdrawn
+    SELECT territory_id, day, category, landlord_id, severity, target, complaint, cost_eur,
+           1 AS sign
+    FROM inserted
+    WHERE NOT withdrawn
     UNION ALL
-    SELECT s.territory_id, s.day, s.category, s.landlord_id, s.severity, s.target, s.complaint,
-           s.cost_eur, -1
-    FROM stored AS s
-    JOIN written USING (landlord_id, incident_id)
-    WHERE NOT s.withdrawn
+    SELECT m.territory_id, m.day, m.category, m.landlord_id, m.severity, m.target, m.complaint,
+           m.cost_eur, m.sign
+    FROM updated AS u
+    CROSS JOIN LATERAL (
+        VALUES (NOT u.withdrawn, u.territory_id, u.day, u.category, u.landlord_id, u.severity,
+                u.target, u.complaint, u.cost_eur, 1),
+               (NOT u.old_withdrawn, u.old_territory_id, u.old_day, u.old_category,
+                u.landlord_id, u.old_severity, u.old_target, u.old_complaint, u.old_cost_eur, -1)
+    ) AS m (counted, territory_id, day, category, landlord_id, severity, target, complaint,
+            cost_eur, sign)
+    WHERE m.counted
 ),
 deltas AS MATERIALIZED (
     SELECT territory_id, day, category, landlord_id,
@@ -202,11 +221,8 @@ outbox AS (
     RETURNING id, payload::text AS payload
 )
 SELECT
-    (SELECT count(*) FROM written) AS applied,
-    -- Redelivered events: a repeat within the batch, or the winner already stored.
-    (SELECT count(*) - count(DISTINCT event_id) FROM events)
-        + (SELECT count(*) FROM winners AS w JOIN stored AS s USING (landlord_id, incident_id)
-           WHERE s.event_id = w.event_id) AS duplicates,
+    (SELECT count(*) FROM inserted) + (SELECT count(*) FROM updated) AS applied,
+    (SELECT count(*) FROM compared WHERE old_event_id = event_id) AS duplicates,
     (SELECT count(*) FROM changes WHERE incidents < 0) AS losing,
     (SELECT count(*) FROM lost) AS lost,
     emptied.*,
@@ -221,8 +237,11 @@ FROM (
     SELECT array_agg(landlord_id) AS retry_landlords, array_agg(incident_id) AS retry_incidents
     FROM newer AS n
     WHERE NOT EXISTS (
-        SELECT FROM written AS w
-        WHERE w.landlord_id = n.landlord_id AND w.incident_id = n.incident_id)
+              SELECT FROM inserted AS i
+              WHERE i.landlord_id = n.landlord_id AND i.incident_id = n.incident_id)
+      AND NOT EXISTS (
+              SELECT FROM updated AS u
+              WHERE u.landlord_id = n.landlord_id AND u.incident_id = n.incident_id)
 ) AS raced, (
     SELECT array_agg(id ORDER BY id) AS outbox_ids, array_agg(payload ORDER BY id) AS outbox_payloads
     FROM outbox
