@@ -7,7 +7,6 @@ import random
 import uuid
 
 import asyncpg
-import orjson
 import pytest
 
 from tests.aggregator.support import (
@@ -28,7 +27,7 @@ async def test_an_older_revision_arriving_late_changes_nothing(pool: asyncpg.Poo
     await apply(pool, [newer])
     late = await apply(pool, [older])
     assert (late.applied, late.stale, late.duplicates) == (0, 1, 0)
-    assert late.outbox_ids == []
+    assert late.outbox == []
     assert [key[2] for key in await stored_counters(pool)] == ["ENV-DEP"]
 
 
@@ -38,8 +37,8 @@ async def test_a_correction_moves_the_contribution(pool: asyncpg.Pool) -> None:
     await apply(pool, [state_event(incident_id="A", revision=1, territory_id="QN00101M")])
     moved = await apply(pool, [state_event(incident_id="A", revision=2, territory_id="QN00102M")])
     assert [key[0] for key in await stored_counters(pool)] == ["QN00102M"]
-    (message,) = [orjson.loads(payload) for payload in moved.messages]
-    assert [change["territory_id"] for change in message["changes"]] == ["QN00101M", "QN00102M"]
+    (entry,) = moved.outbox
+    assert sorted(territory for territory, _ in entry.changes) == ["QN00101M", "QN00102M"]
 
 
 async def test_a_correction_in_the_same_row_moves_the_breakdown(pool: asyncpg.Pool) -> None:
@@ -83,5 +82,5 @@ async def test_a_replayed_batch_is_a_no_op(pool: asyncpg.Pool) -> None:
     before = await stored_counters(pool)
     again = await apply(pool, batch)
     assert again.applied == 0
-    assert again.outbox_ids == []
+    assert again.outbox == []
     assert await stored_counters(pool) == before

@@ -106,10 +106,10 @@ async def test_batch_outcomes_are_reported(pool: asyncpg.Pool) -> None:
     events = random_scenario(random.Random(5), incidents=20, duplicate_ratio=0)
     first = await apply(pool, events)
     assert first.applied == 20
-    assert first.outbox_ids
+    assert first.outbox
     again = await apply(pool, events)
     assert again.applied == 0
-    assert again.outbox_ids == []
+    assert again.outbox == []
     assert again.duplicates + again.stale == len(events)
     assert again.duplicates == 20
 

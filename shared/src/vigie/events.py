@@ -36,6 +36,8 @@ WITHDRAWN = "incident.withdrawn"
 
 MAX_FUTURE = timedelta(minutes=5)
 MAX_AGE = timedelta(days=5 * 365 + 1)  # five years, leap day included
+_MAX_FUTURE_S = MAX_FUTURE.total_seconds()
+_MAX_AGE_S = MAX_AGE.total_seconds()
 
 Target: TypeAlias = Literal["patrimoine", "personnel", "prestataire", "locataire", "autre"]
 Complaint: TypeAlias = Literal["plainte", "main_courante", "aucune", "inconnu"]
@@ -94,9 +96,12 @@ class IncidentState(_Event):
         if context.get("check_time", True) is False:
             return value
         now: datetime = context.get("now") or datetime.now(UTC)
-        if value > now + MAX_FUTURE:
+        # As POSIX seconds: comparing datetimes whose tzinfo is pydantic's costs ~0.6 µs each,
+        # which adds up for a reader validating every event.
+        moment, reference = value.timestamp(), now.timestamp()
+        if moment > reference + _MAX_FUTURE_S:
             raise ValueError("must not be more than 5 minutes in the future")
-        if value < now - MAX_AGE:
+        if moment < reference - _MAX_AGE_S:
             raise ValueError("must not be older than 5 years")
         return value
 

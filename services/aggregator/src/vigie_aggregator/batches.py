@@ -27,11 +27,10 @@ class Applied:
     applied: int  # incident states written
     duplicates: int  # events already applied (a redelivery, a sender's retry)
     stale: int  # events that lost to a higher (revision, event_id)
-    outbox_ids: list[int]
-    messages: list[bytes]
+    outbox: list[repository.OutboxEntry]  # what changed, to announce once committed
 
 
-NOTHING = Applied(applied=0, duplicates=0, stale=0, outbox_ids=[], messages=[])
+NOTHING = Applied(applied=0, duplicates=0, stale=0, outbox=[])
 
 
 async def apply_events(
@@ -78,8 +77,7 @@ async def apply_in_transaction(conn: repository.Conn, events: Sequence[Event]) -
     batch = pick_winners(events)
     applied = 0
     duplicates = batch.duplicates
-    ids: list[int] = []
-    messages: list[bytes] = []
+    outbox: list[repository.OutboxEntry] = []
     pending = batch.events
     while pending:
         result = await repository.apply_batch(conn, events_json(pending))
@@ -93,8 +91,8 @@ async def apply_in_transaction(conn: repository.Conn, events: Sequence[Event]) -
             await repository.delete_empty_counters(conn, result.emptied)
         applied += result.applied
         duplicates += result.duplicates
-        ids += result.outbox_ids
-        messages += result.outbox_payloads
+        if result.outbox is not None:
+            outbox.append(result.outbox)
         # Incidents another writer changed meanwhile: again, against its committed state.
         pending = [e for e in pending if (e.landlord_id, e.incident_id) in result.raced]
         if pending:
@@ -103,6 +101,5 @@ async def apply_in_transaction(conn: repository.Conn, events: Sequence[Event]) -
         applied=applied,
         duplicates=duplicates,
         stale=len(events) - applied - duplicates,
-        outbox_ids=ids,
-        messages=messages,
+        outbox=outbox,
     )

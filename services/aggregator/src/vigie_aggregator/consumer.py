@@ -150,9 +150,7 @@ class BatchConsumer:
             applied = await apply_events(self._pool, events, metrics=self._metrics)
         finally:
             await dlq
-        await notify.publish_from_outbox(
-            self._producer, self._pool, ids=applied.outbox_ids, payloads=applied.messages
-        )
+        await notify.announce(self._producer, self._pool, applied.outbox)
         await self._commit(batch)
         size = len(events) + len(rejected)
         self._record(applied, rejected, size=size, started=started)

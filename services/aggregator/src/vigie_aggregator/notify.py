@@ -1,24 +1,54 @@
 """counters.changed.v1: after a committed batch, which (territory, day) pairs moved.
 
-The messages are written to an outbox table by the batch's own statement (apply_batch.sql),
-published after the commit, then deleted; a process that dies in between leaves them for any
-replica to publish (at least once). The format is documented next to
-`vigie.topics.COUNTERS_CHANGED`.
+The batch's own statement (apply_batch.sql) writes the changed pairs to an outbox table; after
+the commit they are formatted into messages, published, then deleted. A process that dies in
+between leaves them for any replica to publish (at least once). The format is documented next
+to `vigie.topics.COUNTERS_CHANGED`.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Iterable
+from datetime import UTC, date, datetime
 
 import asyncpg
+import orjson
 from aiokafka import AIOKafkaProducer
 
 from vigie import topics
 from vigie_aggregator import repository
+from vigie_aggregator.repository import OutboxEntry
 
 log = logging.getLogger(__name__)
 LEFTOVER_AGE_S = 30.0
+
+
+def change_messages(
+    changes: Iterable[tuple[str, date]], *, committed_at: datetime | None = None
+) -> list[bytes]:
+    """The messages announcing these (territory, day) pairs: each territory once with its days
+    sorted, territories sorted, split by size."""
+    days_by_territory: dict[str, set[date]] = {}
+    for territory_id, day in changes:
+        days_by_territory.setdefault(territory_id, set()).add(day)
+    at = (committed_at or datetime.now(UTC)).isoformat(timespec="milliseconds")
+    entries = [
+        {"territory_id": territory_id, "days": sorted(days)}
+        for territory_id, days in sorted(days_by_territory.items())
+    ]
+    step = topics.COUNTERS_CHANGED_MAX_TERRITORIES
+    return [
+        orjson.dumps(
+            {
+                "version": topics.COUNTERS_CHANGED_VERSION,
+                "committed_at": at,
+                "changes": entries[start : start + step],
+            }
+        )
+        for start in range(0, len(entries), step)
+    ]
 
 
 async def publish(producer: AIOKafkaProducer, payloads: list[bytes]) -> None:
@@ -27,24 +57,25 @@ async def publish(producer: AIOKafkaProducer, payloads: list[bytes]) -> None:
     await asyncio.gather(*futures)
 
 
-async def publish_from_outbox(
-    producer: AIOKafkaProducer, pool: asyncpg.Pool, *, ids: list[int], payloads: list[bytes]
+async def announce(
+    producer: AIOKafkaProducer, pool: asyncpg.Pool, entries: list[OutboxEntry]
 ) -> None:
-    """Publish a committed batch's messages, then forget them."""
-    if not ids:
+    """Publish a committed batch's changes, then forget them."""
+    if not entries:
         return
-    await publish(producer, payloads)
+    await publish(producer, change_messages(pair for entry in entries for pair in entry.changes))
     async with pool.acquire() as conn:
-        await repository.delete_outbox(conn, ids)
+        await repository.delete_outbox(conn, [entry.id for entry in entries])
 
 
 async def publish_leftovers(producer: AIOKafkaProducer, pool: asyncpg.Pool) -> int:
-    """Publish what crashed processes left in the outbox; return how many messages."""
+    """Publish what crashed processes left in the outbox; return how many entries."""
     async with pool.acquire() as conn, conn.transaction():
-        messages = await repository.outbox_leftovers(conn, older_than_s=LEFTOVER_AGE_S)
-        if messages:
-            await publish(producer, [message.payload for message in messages])
-            await repository.delete_outbox(conn, [message.id for message in messages])
-    if messages:
-        log.info("published %d counters.changed messages left by a previous run", len(messages))
-    return len(messages)
+        entries = await repository.outbox_leftovers(conn, older_than_s=LEFTOVER_AGE_S)
+        if entries:
+            changes = (pair for entry in entries for pair in entry.changes)
+            await publish(producer, change_messages(changes))
+            await repository.delete_outbox(conn, [entry.id for entry in entries])
+    if entries:
+        log.info("published the changes of %d batches left by a previous run", len(entries))
+    return len(entries)

@@ -4,13 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import date
 from importlib.resources import files
 from typing import Any, TypeAlias
 
 import asyncpg
 from asyncpg.pool import PoolConnectionProxy
-
-from vigie import topics
 
 
 def sql(name: str) -> str:
@@ -33,12 +32,15 @@ class CountersOutOfStep(RuntimeError):
     """A counter row that should exist (it holds stored incidents) does not."""
 
 
+Changes: TypeAlias = list[tuple[str, date]]  # (territory_id, day) pairs, maybe repeated
+
+
 @dataclass(frozen=True, slots=True)
-class OutboxMessage:
-    """A counters.changed.v1 message waiting in the database."""
+class OutboxEntry:
+    """The (territory, day) pairs one committed batch changed, waiting to be announced."""
 
     id: int
-    payload: bytes
+    changes: Changes
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,18 +53,12 @@ class BatchResult:
     lost: int  # counter rows it did decrease (fewer: the counters drifted)
     emptied: list[list[Any]]  # keys of the rows that fell to zero, as four columns
     raced: set[tuple[str, str]]  # incidents another writer changed meanwhile: not applied
-    outbox_ids: list[int]
-    outbox_payloads: list[bytes]
+    outbox: OutboxEntry | None  # None: no counter moved
 
 
 async def apply_batch(conn: Conn, events_json: str) -> BatchResult:
     """Run the counting statement on a JSON array of validated events."""
-    row = await conn.fetchrow(
-        APPLY_BATCH,
-        events_json,
-        topics.COUNTERS_CHANGED_VERSION,
-        topics.COUNTERS_CHANGED_MAX_TERRITORIES,
-    )
+    row = await conn.fetchrow(APPLY_BATCH, events_json)
     assert row is not None  # an aggregate query always returns its row
     emptied = [row["empty_territories"], row["empty_days"], row["empty_categories"]]
     emptied.append(row["empty_landlords"])
@@ -73,9 +69,14 @@ async def apply_batch(conn: Conn, events_json: str) -> BatchResult:
         lost=row["lost"],
         emptied=emptied if emptied[0] else [],
         raced=set(zip(row["retry_landlords"] or (), row["retry_incidents"] or (), strict=True)),
-        outbox_ids=list(row["outbox_ids"] or ()),
-        outbox_payloads=[payload.encode() for payload in row["outbox_payloads"] or ()],
+        outbox=_entry(row["outbox_id"], row["changed_territories"], row["changed_days"]),
     )
+
+
+def _entry(id: int | None, territory_ids: list[str], days: list[date]) -> OutboxEntry | None:
+    if id is None:
+        return None
+    return OutboxEntry(id=id, changes=list(zip(territory_ids, days, strict=True)))
 
 
 async def delete_empty_counters(conn: Conn, emptied: list[list[Any]]) -> None:
@@ -89,11 +90,14 @@ async def known_territories(conn: Conn) -> set[str]:
 
 
 async def delete_outbox(conn: Conn, ids: Sequence[int]) -> None:
-    """Forget published messages."""
+    """Forget announced entries."""
     await conn.execute(OUTBOX_DELETE, list(ids))
 
 
-async def outbox_leftovers(conn: Conn, *, older_than_s: float) -> list[OutboxMessage]:
-    """Lock up to 100 unpublished messages older than the given age."""
+async def outbox_leftovers(conn: Conn, *, older_than_s: float) -> list[OutboxEntry]:
+    """Lock up to 100 unannounced entries older than the given age."""
     rows = await conn.fetch(OUTBOX_LEFTOVERS, older_than_s)
-    return [OutboxMessage(id=row["id"], payload=row["payload"].encode()) for row in rows]
+    return [
+        OutboxEntry(id=row["id"], changes=list(zip(row["territory_ids"], row["days"], strict=True)))
+        for row in rows
+    ]
