@@ -61,7 +61,7 @@ def create_app(settings: AggregatorSettings) -> FastAPI:
             max_records=settings.batch_max_records,
             fetch_timeout_ms=settings.fetch_timeout_ms,
         )
-        consumer.subscribe([topics.INCIDENTS], listener=WaitForBatch(loop.batch_lock, metrics))
+        consumer.subscribe([topics.INCIDENTS], listener=WaitForBatch(loop, metrics))
         task = asyncio.create_task(loop.run(), name="aggregator-consumer")
 
         async def consuming() -> None:

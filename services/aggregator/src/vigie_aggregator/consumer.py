@@ -12,6 +12,7 @@ import asyncio
 import logging
 import time
 from collections.abc import Mapping, Sequence, Set
+from dataclasses import dataclass
 from typing import TypeAlias
 
 import asyncpg
@@ -34,6 +35,16 @@ LEFTOVER_EVERY_S = 30.0
 FILL_S = 0.05  # how long a batch keeps collecting records after the first arrive
 
 
+@dataclass(frozen=True, slots=True)
+class Decoded:
+    """A fetched batch, decoded: what to count, what to dead-letter."""
+
+    batch: Batch
+    events: list[Event]
+    rejected: list[Rejected]
+    started: float  # perf_counter when it was fetched
+
+
 class BatchConsumer:
     """Consumes incidents.v1 in batches for one member of the `aggregator` group."""
 
@@ -54,8 +65,8 @@ class BatchConsumer:
         self._territories = TerritoryCache(pool)
         self._max_records = max_records
         self._fetch_timeout_ms = fetch_timeout_ms
-        # Held while a batch is in flight: a rebalance waits for it before giving partitions up.
-        self.batch_lock = asyncio.Lock()
+        # Batches not finished yet: a rebalance waits for them before giving partitions up.
+        self._in_flight: set[asyncio.Task[None]] = set()
         self._stopping = asyncio.Event()
 
     async def run(self) -> None:
@@ -67,9 +78,12 @@ class BatchConsumer:
             raise
 
     async def _run(self) -> None:
-        # Two batches overlap: while one is in PostgreSQL, the next is fetched and decoded.
-        # Batches still reach the database and commit their offsets one after the other.
-        in_flight: asyncio.Task[None] | None = None
+        # Batches overlap in stages: while one is in PostgreSQL, the next is fetched and
+        # decoded, and the one before announces its changes and commits its offsets. Batches
+        # still reach the database, and commit their offsets, one after the other.
+        applied = asyncio.Event()
+        applied.set()
+        previous: asyncio.Task[None] | None = None
         next_leftovers = 0.0
         try:
             while not self._stopping.is_set():
@@ -87,26 +101,33 @@ class BatchConsumer:
                 started = time.perf_counter()
                 records = [record for part in batch.values() for record in part]
                 events, rejected = await self._decode(records)
-                if in_flight is not None:
-                    await in_flight
-                in_flight = asyncio.create_task(
-                    self._process_until_done(batch, events, rejected, started=started)
+                await applied.wait()  # the previous batch is committed in the database
+                applied = asyncio.Event()
+                previous = asyncio.create_task(
+                    self._process_until_done(
+                        Decoded(batch, events, rejected, started), applied=applied, after=previous
+                    )
                 )
+                self._in_flight.add(previous)
+                previous.add_done_callback(self._in_flight.discard)
         finally:
-            if in_flight is not None:
-                await in_flight
+            if previous is not None:
+                await previous
+
+    async def wait_for_batches(self) -> None:
+        """Until every batch in flight has committed its offsets (or failed)."""
+        await asyncio.gather(*self._in_flight, return_exceptions=True)
 
     async def _process_until_done(
-        self, batch: Batch, events: list[Event], rejected: list[Rejected], *, started: float
+        self, decoded: Decoded, *, applied: asyncio.Event, after: asyncio.Task[None] | None
     ) -> None:
         # The same batch again, never the next one: its offsets must not be committed past
         # records whose DLQ copy or change message did not reach the broker. Re-applying it to
-        # the database is a no-op; its outbox messages left behind are published later.
+        # the database is a no-op; its outbox entries left behind are published later.
         backoff = 0.1
         while True:
             try:
-                async with self.batch_lock:
-                    await self.process(batch, events, rejected, started=started)
+                await self.process(decoded, applied=applied, after=after)
                 return
             except (KafkaError, OSError) as exc:
                 log.warning("batch not finished, retrying in %.1f s: %r", backoff, exc)
@@ -142,18 +163,26 @@ class BatchConsumer:
         self._stopping.set()
 
     async def process(
-        self, batch: Batch, events: list[Event], rejected: list[Rejected], *, started: float
+        self,
+        decoded: Decoded,
+        *,
+        applied: asyncio.Event | None = None,
+        after: asyncio.Task[None] | None = None,
     ) -> None:
-        """Apply one decoded batch end to end, offsets committed last."""
-        dlq = asyncio.create_task(send_to_dlq(self._producer, rejected))
+        """Apply one decoded batch end to end, offsets committed last (and after those of the
+        batch `after`). `applied` is set once its transaction has committed."""
+        dlq = asyncio.create_task(send_to_dlq(self._producer, decoded.rejected))
         try:
-            applied = await apply_events(self._pool, events, metrics=self._metrics)
+            outcome = await apply_events(self._pool, decoded.events, metrics=self._metrics)
         finally:
+            if applied is not None:
+                applied.set()
             await dlq
-        await notify.announce(self._producer, self._pool, applied.outbox)
-        await self._commit(batch)
-        size = len(events) + len(rejected)
-        self._record(applied, rejected, size=size, started=started)
+        if after is not None:
+            await after
+        await notify.announce(self._producer, self._pool, outcome.outbox)
+        await self._commit(decoded.batch)
+        self._record(outcome, decoded)
 
     async def _decode(self, records: Sequence[Record]) -> tuple[list[Event], list[Rejected]]:
         decoded: list[tuple[Record, Event]] = []
@@ -198,17 +227,15 @@ class BatchConsumer:
                     max(highwater - offset, 0)
                 )
 
-    def _record(
-        self, applied: Applied, rejected: list[Rejected], *, size: int, started: float
-    ) -> None:
+    def _record(self, outcome: Applied, decoded: Decoded) -> None:
         metrics = self._metrics
-        metrics.applied.inc(applied.applied)
-        metrics.duplicates.inc(applied.duplicates)
-        metrics.stale.inc(applied.stale)
-        for item in rejected:
+        metrics.applied.inc(outcome.applied)
+        metrics.duplicates.inc(outcome.duplicates)
+        metrics.stale.inc(outcome.stale)
+        for item in decoded.rejected:
             metrics.dlq.labels(reason=item.reason).inc()
-        metrics.batch_size.observe(size)
-        metrics.batch_seconds.observe(time.perf_counter() - started)
+        metrics.batch_size.observe(len(decoded.events) + len(decoded.rejected))
+        metrics.batch_seconds.observe(time.perf_counter() - decoded.started)
 
     async def _publish_leftovers(self) -> None:
         try:
@@ -224,16 +251,16 @@ def _reason(error: str) -> str:
 
 
 class WaitForBatch(ConsumerRebalanceListener):  # type: ignore[misc]
-    """Lets the batch in flight commit its offsets before partitions are handed over."""
+    """Lets the batches in flight commit their offsets before partitions are handed over."""
 
-    def __init__(self, lock: asyncio.Lock, metrics: AggregatorMetrics) -> None:
-        self._lock = lock
+    def __init__(self, consumer: BatchConsumer, metrics: AggregatorMetrics) -> None:
+        self._consumer = consumer
         self._metrics = metrics
 
     async def on_partitions_revoked(self, revoked: Set[TopicPartition]) -> None:
-        """Wait for the batch in flight."""
-        async with self._lock:
-            self._metrics.assigned.set(0)
+        """Wait for the batches in flight."""
+        await self._consumer.wait_for_batches()
+        self._metrics.assigned.set(0)
 
     async def on_partitions_assigned(self, assigned: Set[TopicPartition]) -> None:
         """Committed offsets say where to resume; only the metric changes."""
