@@ -39,7 +39,8 @@ import asyncpg
 import httpx
 import orjson
 import psutil
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
+from aiokafka.admin import AIOKafkaAdminClient
 
 from bench._services import UNLIMITED_INTAKE, start_service, stop, wait_ready
 from vigie import topics
@@ -242,13 +243,15 @@ def assigned(url: str) -> float:
     return metric(url, "vigie_aggregator_assigned_partitions")
 
 
-# Recorded once a batch's transaction and offsets are committed: when these add up to the
-# load, the counters are complete. Cheaper to poll than summing the counters table, which
-# would take CPU from the processes measured.
-OUTCOMES = tuple(
-    f"vigie_aggregator_events_{outcome}_total"
-    for outcome in ("applied", "duplicate", "stale", "dlq")
-)
+async def committed(admin: AIOKafkaAdminClient, group: str) -> int:
+    """How many records of incidents.v1 the group has committed (offsets start at 0). The
+    aggregator commits offsets after its transaction: when this reaches the load, the counters
+    are complete. Asked of the broker, it takes no CPU from the processes measured (summing the
+    counters table, or scraping their /metrics, did)."""
+    offsets = await admin.list_consumer_group_offsets(
+        group, partitions=[TopicPartition(topics.INCIDENTS, p) for p in range(PARTITIONS)]
+    )
+    return sum(max(meta.offset, 0) for meta in offsets.values())
 
 
 async def reset(conn: asyncpg.Connection) -> None:
@@ -268,6 +271,8 @@ async def aggregator_run(
 ) -> dict[str, Any]:
     """Events/s from the first stored incident to exact counters, and peak RSS."""
     conn = await asyncpg.connect(dsn)
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+    await admin.start()
     try:
         await reset(conn)
         counted = sum(expected.values())
@@ -277,17 +282,11 @@ async def aggregator_run(
             while not any(assigned(url) for url, _ in procs):  # noqa: ASYNC110 - polling another process
                 await asyncio.sleep(0.005)
             started = time.perf_counter()
-            while sum(metric(url, *OUTCOMES) for url, _ in procs) < total:  # noqa: ASYNC110
+            while await committed(admin, group) < total:  # noqa: ASYNC110 - another process
                 await asyncio.sleep(0.02)
-            # A batch re-read after a rebalance counts twice in the metrics: then wait for
-            # the table itself.
-            while (  # noqa: ASYNC110 - polling the database another process writes
-                await conn.fetchval("SELECT coalesce(sum(incidents), 0) FROM incident_counters")
-                != counted
-            ):
-                await asyncio.sleep(0.05)
             elapsed = time.perf_counter() - started
             peaks = sampler.stop()
+            complete = await conn.fetchval("SELECT sum(incidents) FROM incident_counters")
         rows = await conn.fetch(
             "SELECT territory_id, day::text, category, landlord_id, incidents"
             " FROM incident_counters"
@@ -296,10 +295,11 @@ async def aggregator_run(
         return {
             "events_per_s": total / elapsed,
             "seconds": elapsed,
-            "exact": stored == expected,
+            "exact": complete == counted and stored == expected,
             "peak_rss_mb": peaks,
         }
     finally:
+        await admin.close()
         await conn.close()
 
 
