@@ -1,9 +1,11 @@
 """The batch loop: fetch from incidents.v1, decode, apply in one transaction, then commit offsets.
 
 Order per batch: (1) the database transaction commits, (2) rejected records are in the DLQ,
-(3) counters.changed messages are published, (4) Kafka offsets are committed. A crash anywhere
-re-delivers the batch; replaying it is a no-op in the database (the (revision, event_id) rule),
-so the counters stay exact and only DLQ records or change messages may repeat.
+(3) counters.changed messages are published, (4) Kafka offsets are committed, after those of the
+batch before. A crash anywhere re-delivers the batch; replaying it is a no-op in the database
+(the (revision, event_id) rule), so the counters stay exact and only DLQ records or change
+messages may repeat. Consecutive batches overlap: one is decoded while the one before is in
+the database, and that one announces its changes while the next is in the database.
 """
 
 from __future__ import annotations
@@ -159,7 +161,7 @@ class BatchConsumer:
         return batch
 
     def stop(self) -> None:
-        """Finish the batch in flight, then return from run()."""
+        """Finish the batches in flight, then return from run()."""
         self._stopping.set()
 
     async def process(
