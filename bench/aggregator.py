@@ -259,6 +259,30 @@ async def reset(conn: asyncpg.Connection) -> None:
     await conn.execute("TRUNCATE incidents, incident_counters, counters_changed_outbox")
 
 
+def cpu_seconds(root: psutil.Process, *, children: bool) -> dict[int, float]:
+    """User + system CPU seconds of a process (and its children), by pid."""
+    processes = [root, *(root.children(recursive=True) if children else ())]
+    result: dict[int, float] = {}
+    for process in processes:
+        with suppress(psutil.Error):
+            times = process.cpu_times()
+            result[process.pid] = times.user + times.system
+    return result
+
+
+def readings(processes: list[psutil.Process]) -> dict[int, float]:
+    """CPU seconds of these processes and their children, by pid."""
+    result: dict[int, float] = {}
+    for process in processes:
+        result.update(cpu_seconds(process, children=True))
+    return result
+
+
+def spent(before: dict[int, float], after: dict[int, float]) -> float:
+    """CPU seconds spent between two readings (processes born meanwhile count from zero)."""
+    return sum(seconds - before.get(pid, 0.0) for pid, seconds in after.items())
+
+
 async def aggregator_run(
     bootstrap: str,
     dsn: str,
@@ -268,8 +292,10 @@ async def aggregator_run(
     expected: Counter[CounterKey],
     log_dir: Path,
     group: str,
+    servers: dict[str, psutil.Process],
 ) -> dict[str, Any]:
-    """Events/s from the first stored incident to exact counters, and peak RSS."""
+    """Events/s from the first stored incident to exact counters, peak RSS, and the CPU the
+    aggregators and the `servers` (PostgreSQL with its backends, the broker) spent meanwhile."""
     conn = await asyncpg.connect(dsn)
     admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
     await admin.start()
@@ -281,10 +307,17 @@ async def aggregator_run(
             # The first message comes right after the group hands out partitions.
             while not any(assigned(url) for url, _ in procs):  # noqa: ASYNC110 - polling another process
                 await asyncio.sleep(0.005)
+            watched = {"aggregators": [process for _, process in procs]}
+            watched.update({name: [process] for name, process in servers.items()})
+            cpu_before = {name: readings(processes) for name, processes in watched.items()}
             started = time.perf_counter()
             while await committed(admin, group) < total:  # noqa: ASYNC110 - another process
                 await asyncio.sleep(0.02)
             elapsed = time.perf_counter() - started
+            cpu = {
+                name: spent(cpu_before[name], readings(processes))
+                for name, processes in watched.items()
+            }
             peaks = sampler.stop()
             complete = await conn.fetchval("SELECT sum(incidents) FROM incident_counters")
         rows = await conn.fetch(
@@ -297,6 +330,7 @@ async def aggregator_run(
             "seconds": elapsed,
             "exact": complete == counted and stored == expected,
             "peak_rss_mb": peaks,
+            "cpu_s": cpu,
         }
     finally:
         await admin.close()
@@ -464,6 +498,12 @@ async def orchestrate(total: int, latency_seconds: float, *, throughput: bool = 
                 f"{sum(expected.values()):,} incidents count in {len(expected):,} rows"
             )
             group = "bench-aggregator-latency"
+            assert postgres.pid is not None  # started above
+            assert broker.pid is not None
+            servers = {
+                "PostgreSQL": psutil.Process(postgres.pid),
+                "broker": psutil.Process(broker.pid),
+            }
             ceiling_rate = await ceiling(bootstrap, total) if throughput else 1.0
             if throughput:
                 print(
@@ -479,6 +519,7 @@ async def orchestrate(total: int, latency_seconds: float, *, throughput: bool = 
                     expected=expected,
                     log_dir=work,
                     group=group,
+                    servers=servers,
                 )
                 ratio = result["events_per_s"] / ceiling_rate
                 rss = ", ".join(f"{mb:.0f}" for mb in result["peak_rss_mb"])
@@ -487,6 +528,10 @@ async def orchestrate(total: int, latency_seconds: float, *, throughput: bool = 
                     f"({result['seconds']:.2f} s) = {ratio:.2f} × (a) [target ≥ 0.45]; "
                     f"exact: {result['exact']}; peak RSS MB: {rss} [target ≤ 300]"
                 )
+                cpu = ", ".join(
+                    f"{name} {seconds:.2f}" for name, seconds in result["cpu_s"].items()
+                )
+                print(f"    CPU s meanwhile ({psutil.cpu_count()} cores): {cpu}")
             with intake(bootstrap, dsn, work) as intake_url:
                 conn = await asyncpg.connect(dsn)
                 await reset(conn)
