@@ -23,7 +23,7 @@ from tests.aggregator.support import (
     stored_counters,
 )
 from vigie.events import validate_event
-from vigie_aggregator.batches import apply_in_transaction
+from vigie_aggregator.batches import apply_events, apply_in_transaction
 from vigie_aggregator.rebuild import rebuild_counters
 
 pytestmark = pytest.mark.connected
@@ -158,3 +158,20 @@ async def test_a_state_replaced_by_another_writer_meanwhile_counts_once(
     third = state_event(incident_id="A", revision=3, territory_id="QN00103M")
     await race(pool, caplog, second, third)
     assert await stored_counters(pool) == model_counters([report, second, third])
+
+
+async def test_an_event_postgresql_refuses_is_left_out_and_the_rest_counted(
+    pool: asyncpg.Pool,
+) -> None:
+    """A value that got past validation but no column can hold (built here without
+    validation) must not stall the batch: it is refused with PostgreSQL's reason, by its
+    position, and the other events count."""
+    good = [state_event(incident_id=f"G{n}", revision=1) for n in range(5)]
+    events = [validate_event(event, check_time=False) for event in good]
+    unstorable = events[0].model_copy(update={"incident_id": "BAD", "revision": 2**40})
+    outcome = await apply_events(pool, [*events[:2], unstorable, *events[2:]])
+    ((index, message),) = outcome.refused
+    assert index == 2
+    assert "out of range" in message
+    assert outcome.applied == 5
+    assert await stored_counters(pool) == model_counters(good)

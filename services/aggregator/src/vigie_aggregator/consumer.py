@@ -43,6 +43,7 @@ class Decoded:
 
     batch: Batch
     events: list[Event]
+    sources: list[Record]  # the record of each event
     rejected: list[Rejected]
     started: float  # perf_counter when it was fetched
 
@@ -102,12 +103,14 @@ class BatchConsumer:
                     continue
                 started = time.perf_counter()
                 records = [record for part in batch.values() for record in part]
-                events, rejected = await self._decode(records)
+                events, sources, rejected = await self._decode(records)
                 await applied.wait()  # the previous batch is committed in the database
                 applied = asyncio.Event()
                 previous = asyncio.create_task(
                     self._process_until_done(
-                        Decoded(batch, events, rejected, started), applied=applied, after=previous
+                        Decoded(batch, events, sources, rejected, started),
+                        applied=applied,
+                        after=previous,
                     )
                 )
                 self._in_flight.add(previous)
@@ -180,13 +183,20 @@ class BatchConsumer:
             if applied is not None:
                 applied.set()
             await dlq
+        refused = [
+            Rejected(decoded.sources[index], f"(storage): {message}", "storage")
+            for index, message in outcome.refused
+        ]
+        await send_to_dlq(self._producer, refused)
         if after is not None:
             await after
         await notify.announce(self._producer, self._pool, outcome.outbox)
         await self._commit(decoded.batch)
-        self._record(outcome, decoded)
+        self._record(outcome, [*decoded.rejected, *refused], decoded)
 
-    async def _decode(self, records: Sequence[Record]) -> tuple[list[Event], list[Rejected]]:
+    async def _decode(
+        self, records: Sequence[Record]
+    ) -> tuple[list[Event], list[Record], list[Rejected]]:
         decoded: list[tuple[Record, Event]] = []
         rejected: list[Rejected] = []
         for record in records:
@@ -200,16 +210,16 @@ class BatchConsumer:
                 decoded.append((record, event))
         named = {e.territory_id for _, e in decoded if isinstance(e, IncidentState)}
         unknown = await self._territories.unknown(named)
-        if not unknown:
-            return [event for _, event in decoded], rejected
         events: list[Event] = []
+        sources: list[Record] = []
         for record, event in decoded:
-            if isinstance(event, IncidentState) and event.territory_id in unknown:
+            if unknown and isinstance(event, IncidentState) and event.territory_id in unknown:
                 message = f"territory_id: unknown territory {event.territory_id!r}"
                 rejected.append(Rejected(record, message, "territory"))
             else:
                 events.append(event)
-        return events, rejected
+                sources.append(record)
+        return events, sources, rejected
 
     async def _commit(self, batch: Batch) -> None:
         assigned = self._consumer.assignment()
@@ -229,14 +239,14 @@ class BatchConsumer:
                     max(highwater - offset, 0)
                 )
 
-    def _record(self, outcome: Applied, decoded: Decoded) -> None:
+    def _record(self, outcome: Applied, rejected: list[Rejected], decoded: Decoded) -> None:
         metrics = self._metrics
         metrics.applied.inc(outcome.applied)
         metrics.duplicates.inc(outcome.duplicates)
         metrics.stale.inc(outcome.stale)
-        for item in decoded.rejected:
+        for item in rejected:
             metrics.dlq.labels(reason=item.reason).inc()
-        metrics.batch_size.observe(len(decoded.events) + len(decoded.rejected))
+        metrics.batch_size.observe(len(decoded.sources) + len(decoded.rejected))
         metrics.batch_seconds.observe(time.perf_counter() - decoded.started)
 
     async def _publish_leftovers(self) -> None:
