@@ -41,6 +41,7 @@ import psutil
 import uvloop
 from aiokafka import AIOKafkaProducer
 
+from bench._http import KeepAlive
 from bench._services import UNLIMITED_INTAKE, start_service, stop, wait_ready
 from vigie.infra import EmbeddedBroker, EmbeddedPostgres, ensure_topics
 from vigie.migrate import apply_migrations
@@ -151,11 +152,7 @@ async def batch_client(url: str, events: int) -> dict[str, Any]:
 
 
 async def single_client(url: str, seconds: float) -> dict[str, Any]:
-    """Post single events over 32 keep-alive connections for `seconds`; latencies in ms.
-
-    A hand-written HTTP/1.1 client: a general-purpose one would use more CPU than the server
-    on these tiny requests and measure itself."""
-    host, port = url.removeprefix("http://").split(":")
+    """Post single events over 32 keep-alive connections for `seconds`; latencies in ms."""
     rng = random.Random(3)
     territories = qpv_ids()
     templates = [orjson.dumps(make_event(rng, territories)) for _ in range(200)]
@@ -169,32 +166,20 @@ async def single_client(url: str, seconds: float) -> dict[str, Any]:
 
     async def connection(n: int) -> None:
         nonlocal total
-        reader, writer = await asyncio.open_connection(host, int(port))
+        client = await KeepAlive.open(url)
         i = n
         while loop.time() < end:
             template = templates[i % len(templates)]
             i += SINGLE_CONNECTIONS
             # A fresh event_id (the template starts with `{"event_id":"<36 chars>"`).
             body = template[:13] + str(uuid.uuid4()).encode() + template[49:]
-            writer.write(
-                b"POST /v1/incidents HTTP/1.1\r\nHost: intake\r\n"
-                b"Authorization: Bearer " + ADMIN_TOKEN.encode() + b"\r\n"
-                b"Content-Type: application/json\r\n"
-                b"Content-Length: " + str(len(body)).encode() + b"\r\n\r\n" + body
-            )
             sent = loop.time()
-            head = await reader.readuntil(b"\r\n\r\n")
-            length = 0
-            for line in head.split(b"\r\n"):
-                if line[:15].lower() == b"content-length:":
-                    length = int(line[15:])
-            await reader.readexactly(length)
+            status = await client.post("/v1/incidents", body, token=ADMIN_TOKEN)
             total += 1
             if sent >= warmup_end:
                 latencies.append((loop.time() - sent) * 1000)
-                status = int(head[9:12])
                 statuses[status] = statuses.get(status, 0) + 1
-        writer.close()
+        client.close()
 
     await asyncio.gather(*(connection(n) for n in range(SINGLE_CONNECTIONS)))
     latencies.sort()
