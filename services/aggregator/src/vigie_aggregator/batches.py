@@ -141,7 +141,8 @@ async def apply_in_transaction(conn: repository.Conn, events: Sequence[Event]) -
         if result.outbox is not None:
             outbox.append(result.outbox)
         # Incidents another writer changed meanwhile: again, against its committed state.
-        pending = [e for e in pending if (e.landlord_id, e.incident_id) in result.raced]
+        raced = result.raced
+        pending = [e for e in pending if (e.landlord_id, e.incident_id) in raced] if raced else []
         if pending:
             log.info("%d incidents changed by another writer: applying again", len(pending))
     return Applied(
