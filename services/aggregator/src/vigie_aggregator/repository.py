@@ -69,13 +69,13 @@ async def apply_batch(conn: Conn, events_json: str) -> BatchResult:
         lost=row["lost"],
         emptied=emptied if emptied[0] else [],
         raced=set(zip(row["retry_landlords"] or (), row["retry_incidents"] or (), strict=True)),
-        outbox=_entry(row["outbox_id"], row["changed_territories"], row["changed_days"]),
+        outbox=None
+        if row["outbox_id"] is None
+        else _entry(row["outbox_id"], row["changed_territories"], row["changed_days"]),
     )
 
 
-def _entry(id: int | None, territory_ids: list[str], days: list[date]) -> OutboxEntry | None:
-    if id is None:
-        return None
+def _entry(id: int, territory_ids: list[str], days: list[date]) -> OutboxEntry:
     return OutboxEntry(id=id, changes=list(zip(territory_ids, days, strict=True)))
 
 
@@ -97,7 +97,4 @@ async def delete_outbox(conn: Conn, ids: Sequence[int]) -> None:
 async def outbox_leftovers(conn: Conn, *, older_than_s: float) -> list[OutboxEntry]:
     """Lock up to 100 unannounced entries older than the given age."""
     rows = await conn.fetch(OUTBOX_LEFTOVERS, older_than_s)
-    return [
-        OutboxEntry(id=row["id"], changes=list(zip(row["territory_ids"], row["days"], strict=True)))
-        for row in rows
-    ]
+    return [_entry(row["id"], row["territory_ids"], row["days"]) for row in rows]
