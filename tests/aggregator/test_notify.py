@@ -4,10 +4,14 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime
 
+import asyncpg
 import orjson
+import pytest
+from aiokafka import AIOKafkaProducer
 
+from tests.aggregator.support import read_topic
 from vigie import topics
-from vigie_aggregator.notify import change_messages
+from vigie_aggregator.notify import change_messages, publish_leftovers
 
 
 def test_pairs_become_sorted_territories_with_sorted_unique_days() -> None:
@@ -39,3 +43,35 @@ def test_many_territories_are_split_over_messages() -> None:
 def test_nothing_changed_announces_nothing() -> None:
     """No pair, no message."""
     assert change_messages([]) == []
+
+
+@pytest.mark.connected
+async def test_changes_a_crashed_process_left_are_published_by_another(
+    pool: asyncpg.Pool, kafka_bootstrap: str
+) -> None:
+    """An outbox entry older than the leftover age (its process died between commit and
+    publish) is announced on counters.changed.v1 and deleted; a fresh one is left to its own
+    process."""
+    d1 = date(2026, 11, 1)
+    await pool.execute(
+        "INSERT INTO counters_changed_outbox (territory_ids, days, created_at)"
+        " VALUES ($1, $2, now() - interval '1 minute'), ($3, $4, now())",
+        ["QN00101M", "QN00102M"],
+        [d1, d1],
+        ["QN00103M"],
+        [d1],
+    )
+    producer = AIOKafkaProducer(bootstrap_servers=kafka_bootstrap, enable_idempotence=False)
+    await producer.start()
+    try:
+        assert await publish_leftovers(producer, pool) == 1
+    finally:
+        await producer.stop()
+    (record,) = await read_topic(kafka_bootstrap, topics.COUNTERS_CHANGED, at_least=1, within=5)
+    changes = orjson.loads(record.value)["changes"]
+    assert changes == [
+        {"territory_id": "QN00101M", "days": ["2026-11-01"]},
+        {"territory_id": "QN00102M", "days": ["2026-11-01"]},
+    ]
+    left = await pool.fetch("SELECT territory_ids FROM counters_changed_outbox")
+    assert [row["territory_ids"] for row in left] == [["QN00103M"]]
