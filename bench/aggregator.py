@@ -230,19 +230,12 @@ def aggregators(
         stop(*(process for _, process in processes))
 
 
-def metric(url: str, *names: str) -> float:
-    """The sum of these metrics (every label set) on the aggregator at `url`."""
-    total = 0.0
-    for line in httpx.get(f"{url}/metrics", timeout=2).text.splitlines():
-        name = line.split("{", 1)[0].split(" ", 1)[0]
-        if name in names:
-            total += float(line.rsplit(" ", 1)[1])
-    return total
-
-
 def assigned(url: str) -> float:
     """How many partitions the aggregator at `url` owns (0 while it joins the group)."""
-    return metric(url, "vigie_aggregator_assigned_partitions")
+    for line in httpx.get(f"{url}/metrics", timeout=2).text.splitlines():
+        if line.startswith("vigie_aggregator_assigned_partitions "):
+            return float(line.split()[1])
+    return 0.0
 
 
 async def committed(admin: AIOKafkaAdminClient, group: str) -> int:
@@ -261,22 +254,14 @@ async def reset(conn: asyncpg.Connection) -> None:
     await conn.execute("TRUNCATE incidents, incident_counters, counters_changed_outbox")
 
 
-def cpu_seconds(root: psutil.Process, *, children: bool) -> dict[int, float]:
-    """User + system CPU seconds of a process (and its children), by pid."""
-    processes = [root, *(root.children(recursive=True) if children else ())]
-    result: dict[int, float] = {}
-    for process in processes:
-        with suppress(psutil.Error):
-            times = process.cpu_times()
-            result[process.pid] = times.user + times.system
-    return result
-
-
 def readings(processes: list[psutil.Process]) -> dict[int, float]:
-    """CPU seconds of these processes and their children, by pid."""
+    """User + system CPU seconds of these processes and their children, by pid."""
     result: dict[int, float] = {}
-    for process in processes:
-        result.update(cpu_seconds(process, children=True))
+    for root in processes:
+        for process in (root, *root.children(recursive=True)):
+            with suppress(psutil.Error):
+                times = process.cpu_times()
+                result[process.pid] = times.user + times.system
     return result
 
 

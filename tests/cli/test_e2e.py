@@ -191,6 +191,21 @@ def intake_env(kafka_bootstrap: str, database_url: str) -> dict[str, str]:
     }
 
 
+def simulate_env(
+    intake_env: dict[str, str], port: int, tmp_path: Path, **extra: str
+) -> dict[str, str]:
+    """The environment of a `vigie simulate` feeding the intake on `port`, no history."""
+    return {
+        **os.environ,
+        **intake_env,
+        "INTAKE_URL": f"http://127.0.0.1:{port}",
+        "VIGIE_DATA_DIR": str(tmp_path / "data"),
+        "VIGIE_SIMULATE_BACKFILL": "0",
+        "COLUMNS": "200",
+        **extra,
+    }
+
+
 async def test_simulate_loses_nothing_while_intake_restarts(
     intake_env: dict[str, str],
     kafka_bootstrap: str,
@@ -198,15 +213,7 @@ async def test_simulate_loses_nothing_while_intake_restarts(
     reference_territories: list[Territory],
 ) -> None:
     port = free_port()
-    env = {
-        **os.environ,
-        **intake_env,
-        "INTAKE_URL": f"http://127.0.0.1:{port}",
-        "VIGIE_DATA_DIR": str(tmp_path / "data"),
-        "VIGIE_SIMULATE_BACKFILL": "0",
-        "VIGIE_SIMULATE_SEED": "9",
-        "COLUMNS": "200",
-    }
+    env = simulate_env(intake_env, port, tmp_path, VIGIE_SIMULATE_SEED="9")
     log = tmp_path / "intake.log"
     with intake_on(port, env=intake_env, log=log):
         process = await asyncio.create_subprocess_exec(
@@ -239,14 +246,7 @@ async def test_ctrl_c_stops_simulate_promptly_during_an_intake_outage(
     intake_env: dict[str, str], tmp_path: Path
 ) -> None:
     port = free_port()
-    env = {
-        **os.environ,
-        **intake_env,
-        "INTAKE_URL": f"http://127.0.0.1:{port}",
-        "VIGIE_DATA_DIR": str(tmp_path / "data"),
-        "VIGIE_SIMULATE_BACKFILL": "0",
-        "COLUMNS": "200",
-    }
+    env = simulate_env(intake_env, port, tmp_path)
     with intake_on(port, env=intake_env, log=tmp_path / "intake.log"):
         process = await asyncio.create_subprocess_exec(
             sys.executable, "-m", "vigie_cli", "simulate", "--rate", "20",

@@ -168,11 +168,7 @@ class BatchConsumer:
         self._stopping.set()
 
     async def process(
-        self,
-        decoded: Decoded,
-        *,
-        applied: asyncio.Event | None = None,
-        after: asyncio.Task[None] | None = None,
+        self, decoded: Decoded, *, applied: asyncio.Event, after: asyncio.Task[None] | None
     ) -> None:
         """Apply one decoded batch end to end, offsets committed last (and after those of the
         batch `after`). `applied` is set once its transaction has committed."""
@@ -180,8 +176,7 @@ class BatchConsumer:
         try:
             outcome = await apply_events(self._pool, decoded.events, metrics=self._metrics)
         finally:
-            if applied is not None:
-                applied.set()
+            applied.set()
             await dlq
         refused = [
             Rejected(decoded.sources[index], f"(storage): {message}", "storage")

@@ -83,33 +83,23 @@ def events_json(events: Sequence[Event]) -> str:
     out: it is not counted."""
     rows: list[dict[str, Any]] = []
     for event in events:
+        row = {
+            "l": event.landlord_id,
+            "i": event.incident_id,
+            "r": event.revision,
+            "e": event.event_id,
+            "w": isinstance(event, IncidentWithdrawn),
+            "t": event.territory_id,
+        }
         if isinstance(event, IncidentState):
-            rows.append(
-                {
-                    "l": event.landlord_id,
-                    "i": event.incident_id,
-                    "r": event.revision,
-                    "e": event.event_id,
-                    "w": False,
-                    "t": event.territory_id,
-                    "res": event.residence_id,
-                    "c": event.category,
-                    "o": event.occurred_at,
-                    "s": event.severity,
-                    "tg": event.target,
-                    "cp": event.complaint,
-                    "cost": event.cost_eur,
-                }
+            row.update(
+                res=event.residence_id,
+                c=event.category,
+                o=event.occurred_at,
+                s=event.severity,
+                tg=event.target,
+                cp=event.complaint,
+                cost=event.cost_eur,
             )
-        else:
-            rows.append(
-                {
-                    "l": event.landlord_id,
-                    "i": event.incident_id,
-                    "r": event.revision,
-                    "e": event.event_id,
-                    "w": True,
-                    "t": event.territory_id,
-                }
-            )
+        rows.append(row)
     return orjson.dumps(rows).decode()

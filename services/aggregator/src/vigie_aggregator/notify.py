@@ -63,9 +63,8 @@ async def announce(
     """Publish a committed batch's changes, then forget them."""
     if not entries:
         return
-    await publish(producer, change_messages(pair for entry in entries for pair in entry.changes))
     async with pool.acquire() as conn:
-        await repository.delete_outbox(conn, [entry.id for entry in entries])
+        await _publish_and_forget(producer, conn, entries)
 
 
 async def publish_leftovers(producer: AIOKafkaProducer, pool: asyncpg.Pool) -> int:
@@ -73,9 +72,14 @@ async def publish_leftovers(producer: AIOKafkaProducer, pool: asyncpg.Pool) -> i
     async with pool.acquire() as conn, conn.transaction():
         entries = await repository.outbox_leftovers(conn, older_than_s=LEFTOVER_AGE_S)
         if entries:
-            changes = (pair for entry in entries for pair in entry.changes)
-            await publish(producer, change_messages(changes))
-            await repository.delete_outbox(conn, [entry.id for entry in entries])
+            await _publish_and_forget(producer, conn, entries)
     if entries:
         log.info("published the changes of %d batches left by a previous run", len(entries))
     return len(entries)
+
+
+async def _publish_and_forget(
+    producer: AIOKafkaProducer, conn: repository.Conn, entries: list[OutboxEntry]
+) -> None:
+    await publish(producer, change_messages(pair for entry in entries for pair in entry.changes))
+    await repository.delete_outbox(conn, [entry.id for entry in entries])

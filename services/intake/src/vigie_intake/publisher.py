@@ -18,7 +18,7 @@ Decisions:
   3,200–5,250 requests/s, p99 10–28 ms, the worst beside another benchmark (bare aiokafka:
   4,400–5,900/s, p99 7–15 ms; target 2,000/s, 30 ms). One `publish()` per batch event
   instead of `publish_batch()` made 0.21 ×: target missed. Later, with the cycle collector's
-  threshold raised (`__main__.py`), on the idle machine: 0.56–0.58 ×, 20 µs per batch event;
+  threshold raised (`vigie.serve`), on the idle machine: 0.56–0.58 ×, 20 µs per batch event;
   5,200–5,300 single requests/s, p99 7–8 ms.
 - All acknowledgements are awaited together. A single event must be acknowledged within
   `timeout_s` (< 2 s); a batch gives up when no acknowledgement arrived for `timeout_s` (or
