@@ -12,7 +12,7 @@ from pathlib import Path
 
 import httpx
 
-from vigie.infra.processes import die_with_parent, free_port
+from vigie.platform.processes import die_with_parent, free_port
 
 # The intake under load must not be throttled by the per-key rate limit.
 UNLIMITED_INTAKE = {"INTAKE_RATE_PER_S": "1000000", "INTAKE_RATE_BURST": "1000000"}

@@ -44,11 +44,13 @@ from aiokafka.admin import AIOKafkaAdminClient
 
 from bench._http import KeepAlive
 from bench._services import UNLIMITED_INTAKE, start_service, stop, wait_ready
-from vigie import topics
-from vigie.infra import EmbeddedBroker, EmbeddedPostgres, ensure_topics
-from vigie.migrate import apply_migrations
-from vigie.territories import parse_territories, reference_csv
-from vigie.territory_store import store_territories
+from vigie.contract import topics
+from vigie.platform.kafka import ensure_topics
+from vigie.platform.migrate import apply_migrations
+from vigie.platform.territories import parse_territories, reference_csv
+from vigie.platform.territory_store import store_territories
+from vigie_devtools.broker import EmbeddedBroker
+from vigie_devtools.postgres import EmbeddedPostgres
 
 PARIS = ZoneInfo("Europe/Paris")
 CATEGORIES = ("ENV-DEP", "BIE-TAG", "BIE-DEG", "VOI-BRU", "OCC-HAL", "PER-VER", "TRA-DEA")

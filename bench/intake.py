@@ -43,11 +43,13 @@ from aiokafka import AIOKafkaProducer
 
 from bench._http import KeepAlive
 from bench._services import UNLIMITED_INTAKE, start_service, stop, wait_ready
-from vigie.infra import EmbeddedBroker, EmbeddedPostgres, ensure_topics
-from vigie.migrate import apply_migrations
-from vigie.nomenclature import default_nomenclature
-from vigie.territories import parse_territories, reference_csv
-from vigie.territory_store import store_territories
+from vigie.contract.nomenclature import default_nomenclature
+from vigie.platform.kafka import ensure_topics
+from vigie.platform.migrate import apply_migrations
+from vigie.platform.territories import parse_territories, reference_csv
+from vigie.platform.territory_store import store_territories
+from vigie_devtools.broker import EmbeddedBroker
+from vigie_devtools.postgres import EmbeddedPostgres
 
 # The service and its load clients share this one (the clients are children of this process).
 ADMIN_TOKEN = os.environ.setdefault("BENCH_INTAKE_TOKEN", secrets.token_urlsafe(24))

@@ -36,12 +36,14 @@ import httpx
 
 from tests.support.infra import create_database
 from tests.support.services import service_process
-from vigie.infra import EmbeddedBroker, EmbeddedPostgres, ensure_topics
-from vigie.migrate import apply_migrations
-from vigie.nomenclature import default_nomenclature
-from vigie.territories import parse_territories, reference_csv
-from vigie.territory_store import store_territories
+from vigie.contract.nomenclature import default_nomenclature
+from vigie.platform.kafka import ensure_topics
+from vigie.platform.migrate import apply_migrations
+from vigie.platform.territories import parse_territories, reference_csv
+from vigie.platform.territory_store import store_territories
 from vigie_aggregator.rebuild import rebuild_counters
+from vigie_devtools.broker import EmbeddedBroker
+from vigie_devtools.postgres import EmbeddedPostgres
 
 TARGET_MS = 50.0
 

@@ -12,10 +12,12 @@ import asyncpg
 import pytest
 
 from tests.support.infra import create_database, drop_database
-from vigie.infra import EmbeddedBroker, EmbeddedPostgres, ensure_topics
-from vigie.migrate import apply_migrations
-from vigie.territories import parse_territories, reference_csv
-from vigie.territory_store import store_territories
+from vigie.platform.kafka import ensure_topics
+from vigie.platform.migrate import apply_migrations
+from vigie.platform.territories import parse_territories, reference_csv
+from vigie.platform.territory_store import store_territories
+from vigie_devtools.broker import EmbeddedBroker
+from vigie_devtools.postgres import EmbeddedPostgres
 
 ARTIFACTS = Path(__file__).resolve().parent.parent / "artifacts"
 

@@ -7,7 +7,7 @@ from collections.abc import AsyncIterator
 import asyncpg
 import pytest
 
-from vigie.db import create_pool
+from vigie.platform.db import create_pool
 
 
 @pytest.fixture

@@ -11,7 +11,7 @@ from pathlib import Path
 import httpx
 
 from tests.support.services import wait_http_ready
-from vigie.infra.processes import die_with_parent, free_port
+from vigie.platform.processes import die_with_parent, free_port
 
 
 class AggregatorProcess:

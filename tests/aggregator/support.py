@@ -16,8 +16,8 @@ import asyncpg
 import orjson
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 
-from vigie import topics
-from vigie.events import COMPLAINTS, TARGETS, validate_event
+from vigie.contract import topics
+from vigie.contract.events import COMPLAINTS, TARGETS, validate_event
 from vigie_aggregator.batches import Applied, apply_events
 
 PARIS = ZoneInfo("Europe/Paris")

@@ -10,7 +10,7 @@ import pytest
 from aiokafka import AIOKafkaProducer
 
 from tests.aggregator.support import read_topic
-from vigie import topics
+from vigie.contract import topics
 from vigie_aggregator.notify import change_messages, publish_leftovers
 
 

@@ -22,7 +22,7 @@ from tests.aggregator.support import (
     state_event,
     stored_counters,
 )
-from vigie.events import validate_event
+from vigie.contract.events import validate_event
 from vigie_aggregator.batches import apply_events, apply_in_transaction
 from vigie_aggregator.rebuild import rebuild_counters
 

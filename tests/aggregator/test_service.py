@@ -23,7 +23,7 @@ from tests.aggregator.support import (
     state_event,
     stored_counters,
 )
-from vigie import topics
+from vigie.contract import topics
 
 pytestmark = [pytest.mark.connected, pytest.mark.e2e]
 

@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from vigie.territories import Territory, parse_territories, reference_csv
+from vigie.platform.territories import Territory, parse_territories, reference_csv
 
 NOW = datetime(2026, 11, 26, 1, 30, tzinfo=UTC)
 

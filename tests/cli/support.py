@@ -15,7 +15,7 @@ from aiokafka import AIOKafkaConsumer
 from aiokafka.structs import TopicPartition
 
 from tests.support.services import service_process
-from vigie import topics
+from vigie.contract import topics
 
 ADMIN_TOKEN = "cli-e2e-admin-token"
 

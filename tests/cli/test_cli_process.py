@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from tests.cli.support import run_cli
-from vigie.infra.processes import free_port
+from vigie.platform.processes import free_port
 
 pytestmark = pytest.mark.e2e
 

@@ -18,10 +18,10 @@ import pytest
 
 from tests.cli.support import ADMIN_TOKEN, first_line, intake_on, read_incidents, run_cli
 from tests.support.services import service_process
-from vigie.events import parse_event
-from vigie.infra.processes import free_port
-from vigie.runfile import RunFile, write_run_file
-from vigie.territories import Territory
+from vigie.contract.events import parse_event
+from vigie.platform.processes import free_port
+from vigie.platform.runfile import RunFile, write_run_file
+from vigie.platform.territories import Territory
 from vigie_cli.demo.landlords import DEMO_LANDLORDS
 from vigie_cli.demo.scenario import Scenario
 from vigie_cli.incident_csv import event_id_for

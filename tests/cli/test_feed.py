@@ -10,7 +10,7 @@ import orjson
 import pytest
 
 from tests.cli.conftest import NOW
-from vigie.territories import Territory
+from vigie.platform.territories import Territory
 from vigie_cli.commands.simulate import _history_size
 from vigie_cli.demo.feed import FeedStats, LandlordSystem, Reporter, live_feed, send_history
 from vigie_cli.demo.landlords import DEMO_LANDLORDS

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from tests.cli.conftest import NOW
-from vigie.events import FieldError, IncidentState, coerce_csv_row, validate_event
+from vigie.contract.events import FieldError, IncidentState, coerce_csv_row, validate_event
 from vigie_cli.incident_csv import (
     Chunk,
     IncidentFileError,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from vigie.runfile import RunFile, write_run_file
+from vigie.platform.runfile import RunFile, write_run_file
 from vigie_cli.intake_target import current_target, target_from
 
 RUN = RunFile(

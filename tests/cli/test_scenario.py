@@ -8,10 +8,10 @@ from datetime import datetime, timedelta
 import pytest
 
 from tests.cli.conftest import NOW
-from vigie.events import IncidentState, IncidentWithdrawn, validate_event
-from vigie.nomenclature import default_nomenclature
-from vigie.privacy import EMAIL_MASK, PHONE_MASK
-from vigie.territories import Territory
+from vigie.contract.events import IncidentState, IncidentWithdrawn, validate_event
+from vigie.contract.nomenclature import default_nomenclature
+from vigie.contract.privacy import EMAIL_MASK, PHONE_MASK
+from vigie.platform.territories import Territory
 from vigie_cli.demo.catalogue import PROFILES, SURGE_CATEGORIES
 from vigie_cli.demo.landlords import DEMO_LANDLORDS
 from vigie_cli.demo.scenario import Posting, Scenario

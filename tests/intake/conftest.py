@@ -13,8 +13,8 @@ import pytest
 from aiokafka import AIOKafkaConsumer
 from aiokafka.structs import ConsumerRecord, TopicPartition
 
-from vigie import topics
-from vigie.auth import create_key
+from vigie.contract import topics
+from vigie.platform.auth import create_key
 from vigie_intake.app import create_app
 from vigie_intake.settings import IntakeSettings
 

@@ -20,7 +20,7 @@ from tests.intake.conftest import (
     running_intake,
 )
 from tests.intake.factory import KNOWN_TERRITORY, incident
-from vigie import topics
+from vigie.contract import topics
 
 pytestmark = pytest.mark.connected
 

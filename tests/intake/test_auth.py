@@ -1,4 +1,5 @@
-"""Who may write: the auth matrix of the intake (CONTRACT §5), and the per-key rate limit."""
+"""Who may write: the auth matrix of the intake (docs/contract.md §5), and the per-key rate
+limit."""
 
 from __future__ import annotations
 
@@ -17,7 +18,7 @@ from tests.intake.conftest import (
     running_intake,
 )
 from tests.intake.factory import KNOWN_TERRITORY, incident
-from vigie.auth import revoke_key
+from vigie.platform.auth import revoke_key
 
 pytestmark = pytest.mark.connected
 

@@ -13,7 +13,8 @@ import pytest
 
 from tests.intake.conftest import ADMIN, intake_settings, read_topic, running_intake
 from tests.intake.factory import incident
-from vigie.infra import EmbeddedBroker, ensure_topics
+from vigie.platform.kafka import ensure_topics
+from vigie_devtools.broker import EmbeddedBroker
 
 pytestmark = pytest.mark.connected
 

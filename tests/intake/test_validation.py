@@ -11,8 +11,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from tests.intake.factory import KNOWN_TERRITORY, incident
-from vigie import privacy
-from vigie.privacy import mask_personal_data
+from vigie.contract import privacy
+from vigie.contract.privacy import mask_personal_data
 from vigie_intake.rate_limit import RateLimiter, retry_after_header
 from vigie_intake.validation import (
     Accepted,

@@ -14,7 +14,7 @@ import httpx
 import pytest
 from pydantic import SecretStr
 
-from vigie.auth import create_key
+from vigie.platform.auth import create_key
 from vigie_reporting.app import create_app
 from vigie_reporting.settings import ReportingSettings
 

@@ -1,4 +1,5 @@
-"""A stand-in for the alerts service's HTTP API (CONTRACT §7), for reporting's tests only: the
+"""A stand-in for the alerts service's HTTP API (docs/contract.md §7), for reporting's tests only:
+the
 real service is built elsewhere, and reporting must work with it, and without it.
 
 It serves `GET /v1/alerts?state=open` and `GET /v1/alerts/stream` (SSE: the open alerts at once,
@@ -18,7 +19,7 @@ import uvicorn
 from fastapi import FastAPI, Header
 from fastapi.responses import JSONResponse, StreamingResponse
 
-from vigie.infra.processes import free_port
+from vigie.platform.processes import free_port
 
 
 class FakeAlerts:

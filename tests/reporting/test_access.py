@@ -1,4 +1,4 @@
-"""Who sees what (CONTRACT §8): a landlord key sees its own landlord's figures on every
+"""Who sees what (docs/contract.md §8): a landlord key sees its own landlord's figures on every
 endpoint; a partner key reads only the shared view of its territories."""
 
 from __future__ import annotations
@@ -117,7 +117,7 @@ async def test_manager_keys_read_like_their_landlord_or_their_territories(
 
 
 async def test_a_revoked_key_stops_at_once(reporting: Reporting) -> None:
-    from vigie.auth import create_key, revoke_key
+    from vigie.platform.auth import create_key, revoke_key
 
     key_id, token = await create_key(reporting.db, role="landlord", landlord_id=MINE)
     assert (await reporting.get("/v1/rankings", token)).status_code == 200

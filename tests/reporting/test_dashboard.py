@@ -27,7 +27,7 @@ from tests.reporting.conftest import (
 )
 from tests.reporting.fake_alerts import FakeAlerts, alert, fake_alerts_service
 from tests.support.services import service_process
-from vigie.auth import create_key
+from vigie.platform.auth import create_key
 from vigie_reporting.periods import today_in_paris
 
 pytestmark = [pytest.mark.browser, pytest.mark.connected, pytest.mark.e2e]

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from vigie.territories import parse_territories, reference_csv
+from vigie.platform.territories import parse_territories, reference_csv
 from vigie_reporting.csv_export import counts_csv, export_filename
 from vigie_reporting.geo import centroid, qpv_map_json, simplify_ring
 from vigie_reporting.periods import (

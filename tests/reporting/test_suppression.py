@@ -14,7 +14,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from tests.reporting.conftest import LANDY, SEMARD, Count, Reporting, add_counts
-from vigie.nomenclature import default_nomenclature
+from vigie.contract.nomenclature import default_nomenclature
 from vigie_reporting.figures import (
     COMPLAINTS,
     SEVERITIES,

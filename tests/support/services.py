@@ -13,7 +13,7 @@ from pathlib import Path
 
 import httpx
 
-from vigie.infra.processes import die_with_parent, free_port
+from vigie.platform.processes import die_with_parent, free_port
 
 
 @contextmanager

@@ -1,1 +1,1 @@
-"""The `vigie` command line (CONTRACT §2)."""
+"""The `vigie` command line (docs/contract.md §2)."""

@@ -8,7 +8,7 @@ from contextlib import asynccontextmanager
 
 import asyncpg
 
-from vigie.settings import MissingSettingError, VigieSettings
+from vigie.platform.settings import MissingSettingError, VigieSettings
 from vigie_cli.errors import CliError
 
 

@@ -11,9 +11,9 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from vigie.events import REPORTED, FieldError
+from vigie.contract.events import REPORTED, FieldError
 
-# CONTRACT §3, in the order the chunks carry them.
+# docs/contract.md §3, in the order the chunks carry them.
 EVENT_FIELDS = (
     "event_id",
     "type",
@@ -31,7 +31,7 @@ EVENT_FIELDS = (
     "description",
 )
 FILLED = ("event_id", "type", "revision", "landlord_id")  # completed when absent or empty
-MAX_CHUNK_ROWS = 10_000  # intake's batch limit (CONTRACT §5)
+MAX_CHUNK_ROWS = 10_000  # intake's batch limit (docs/contract.md §5)
 MAX_CHUNK_BYTES = 16 * 1024 * 1024
 CHUNK_ROWS = 2_000  # smaller than the limit: the progress bar moves, a retry re-sends less
 MAX_LINE_BYTES = 1024 * 1024  # the single-event limit: no real incident line comes close

@@ -1,4 +1,5 @@
-"""A client of the intake API (CONTRACT §5) for the CLI: batches and single events, sent again
+"""A client of the intake API (docs/contract.md §5) for the CLI: batches and single events, sent
+again
 with the same bytes (so the same event_ids) while intake answers 429/503 or cannot be reached."""
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from typing import Any
 import httpx
 import orjson
 
-from vigie.events import FieldError
+from vigie.contract.events import FieldError
 
 BACKOFF_FIRST_S = 0.5
 BACKOFF_MAX_S = 30.0

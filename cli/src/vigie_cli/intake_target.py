@@ -10,7 +10,7 @@ from pathlib import Path
 
 import httpx
 
-from vigie.runfile import RunFile, read_run_file
+from vigie.platform.runfile import RunFile, read_run_file
 from vigie_cli.errors import CliError
 
 DEFAULT_PORT = "8081"
@@ -39,7 +39,7 @@ def target_from(
 
 
 def data_dir(env: Mapping[str, str]) -> Path:
-    """The data dir of `vigie run` (CONTRACT §1)."""
+    """The data dir of `vigie run` (docs/contract.md §1)."""
     return Path(env.get("VIGIE_DATA_DIR") or ".vigie")
 
 

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import httpx
 
-from vigie.infra.processes import spawn, stop_group
+from vigie.platform.processes import spawn, stop_group
 
 OnRestart = Callable[[str, int | None, float], None]
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from vigie.auth import InvalidKeyRequest, create_key, revoke_key
+from vigie.platform.auth import InvalidKeyRequest, create_key, revoke_key
 from vigie_cli.console import console, err_console
 from vigie_cli.context import cli_settings, database
 from vigie_cli.errors import CliError

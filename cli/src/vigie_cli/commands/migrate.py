@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from vigie.migrate import apply_migrations
+from vigie.platform.migrate import apply_migrations
 from vigie_cli.console import console
 from vigie_cli.context import cli_settings, database
 

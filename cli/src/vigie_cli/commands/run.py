@@ -4,23 +4,25 @@ configured, until Ctrl-C or SIGTERM."""
 from __future__ import annotations
 
 import asyncio
+import importlib
 import os
 import secrets
 import signal
 import sys
 from contextlib import AsyncExitStack
 from pathlib import Path
+from types import ModuleType
 
 import asyncpg
 from pydantic import AliasChoices, Field
 
-from vigie.infra import EmbeddedBroker, EmbeddedPostgres, ensure_topics
-from vigie.infra.processes import free_port, port_open
-from vigie.migrate import apply_migrations
-from vigie.runfile import RunFile, remove_run_file, write_run_file
-from vigie.settings import VigieSettings
-from vigie.territories import parse_territories, reference_csv
-from vigie.territory_store import store_territories
+from vigie.platform.kafka import ensure_topics
+from vigie.platform.migrate import apply_migrations
+from vigie.platform.processes import free_port, port_open
+from vigie.platform.runfile import RunFile, remove_run_file, write_run_file
+from vigie.platform.settings import VigieSettings
+from vigie.platform.territories import parse_territories, reference_csv
+from vigie.platform.territory_store import store_territories
 from vigie_cli.console import console, err_console
 from vigie_cli.errors import CliError
 from vigie_cli.supervisor import ChildSpec, Supervisor, wait_ready
@@ -65,6 +67,17 @@ class RunSettings(VigieSettings):
         return int(getattr(self, f"{name}_port"))
 
 
+def _devtools() -> ModuleType:
+    """The embedded servers: a development-only package that production images do not have."""
+    try:
+        return importlib.import_module("vigie_devtools")
+    except ModuleNotFoundError:
+        raise CliError(
+            "the embedded broker and database are development tools, not installed here: "
+            "set KAFKA_BOOTSTRAP_SERVERS and DATABASE_URL"
+        ) from None
+
+
 async def run(settings: RunSettings) -> None:
     """Start everything, print where it is, supervise until a stop signal, stop everything."""
     data_dir = settings.data_dir.resolve()
@@ -80,13 +93,13 @@ async def run(settings: RunSettings) -> None:
         stack.callback(remove_run_file, data_dir)
         kafka = settings.kafka_bootstrap_servers
         if not kafka:
-            broker = EmbeddedBroker(data_dir, settings.broker_port)
+            broker = _devtools().EmbeddedBroker(data_dir, settings.broker_port)
             stack.callback(broker.stop)
             kafka = broker.start()
             console.print(f"broker     embedded Tansu on {kafka}")
         dsn = settings.database_url
         if not dsn:
-            postgres = EmbeddedPostgres(data_dir, settings.postgres_port)
+            postgres = _devtools().EmbeddedPostgres(data_dir, settings.postgres_port)
             stack.callback(postgres.stop)
             # Started from the main thread: the server's parent-death signal follows this thread.
             dsn = postgres.start()

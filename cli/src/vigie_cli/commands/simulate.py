@@ -1,7 +1,7 @@
 """`vigie simulate`: the demo feed. Fictional landlords post realistic incidents through the
 intake API: first ~90 days of history when the database holds few incidents, then a live feed.
 
-Environment, besides CONTRACT §1: INTAKE_URL and INTAKE_TOKEN (else the admin token and the
+Environment, besides docs/contract.md §1: INTAKE_URL and INTAKE_TOKEN (else the admin token and the
 run file of `vigie run`); VIGIE_SIMULATE_BACKFILL (`auto`: 6,000 historical events when the
 database holds fewer than 1,000 incidents; a number: that many, always; `0`: none);
 VIGIE_SIMULATE_SEED (the same seed gives the same incidents)."""
@@ -19,8 +19,8 @@ from typing import TypeVar
 
 import asyncpg
 
-from vigie.settings import VigieSettings
-from vigie.territories import parse_territories, reference_csv
+from vigie.platform.settings import VigieSettings
+from vigie.platform.territories import parse_territories, reference_csv
 from vigie_cli.console import console, err_console, progress_bar
 from vigie_cli.demo.feed import FeedStats, LandlordSystem, Reporter, live_feed, send_history
 from vigie_cli.demo.scenario import Scenario

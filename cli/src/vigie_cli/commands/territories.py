@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from vigie.territories import TerritoryFileError, parse_territories
-from vigie.territory_store import ImportResult, store_territories
+from vigie.platform.territories import TerritoryFileError, parse_territories
+from vigie.platform.territory_store import ImportResult, store_territories
 from vigie_cli.console import console, progress_bar
 from vigie_cli.context import cli_settings, database
 from vigie_cli.errors import CliError

@@ -3,8 +3,8 @@
 
 from __future__ import annotations
 
-from vigie.infra import ensure_topics
-from vigie.settings import MissingSettingError
+from vigie.platform.kafka import ensure_topics
+from vigie.platform.settings import MissingSettingError
 from vigie_cli.console import console
 from vigie_cli.context import cli_settings
 from vigie_cli.errors import CliError

@@ -6,7 +6,7 @@ import random
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from vigie.territories import Territory
+from vigie.platform.territories import Territory
 
 
 @dataclass(frozen=True)

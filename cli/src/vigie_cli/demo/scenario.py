@@ -15,9 +15,9 @@ from itertools import accumulate
 from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
-from vigie.events import CORRECTED, REPORTED, WITHDRAWN
-from vigie.nomenclature import default_nomenclature
-from vigie.territories import Territory
+from vigie.contract.events import CORRECTED, REPORTED, WITHDRAWN
+from vigie.contract.nomenclature import default_nomenclature
+from vigie.platform.territories import Territory
 from vigie_cli.demo.catalogue import (
     COMPLAINT_VALUES,
     CONTACT_SUFFIXES,

@@ -1,6 +1,6 @@
 """`python -m vigie_aggregator`: run the aggregator service."""
 
-from vigie.serve import serve
+from vigie.platform.serve import serve
 from vigie_aggregator.app import create_app
 from vigie_aggregator.settings import AggregatorSettings
 

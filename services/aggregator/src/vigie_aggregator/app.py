@@ -12,9 +12,9 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from fastapi import FastAPI
 from prometheus_client import CollectorRegistry
 
-from vigie import topics
-from vigie.db import check_database, create_pool
-from vigie.health import Check, health_router
+from vigie.contract import topics
+from vigie.platform.db import check_database, create_pool
+from vigie.platform.health import Check, health_router
 from vigie_aggregator.consumer import BatchConsumer, WaitForBatch
 from vigie_aggregator.metrics import create_metrics
 from vigie_aggregator.settings import AggregatorSettings

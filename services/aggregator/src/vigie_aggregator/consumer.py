@@ -22,7 +22,7 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRebalanceListen
 from aiokafka.errors import KafkaError
 from aiokafka.structs import ConsumerRecord, TopicPartition
 
-from vigie.events import IncidentState
+from vigie.contract.events import IncidentState
 from vigie_aggregator import notify
 from vigie_aggregator.batches import Applied, apply_events
 from vigie_aggregator.decode import Event, InvalidMessage, decode_record

@@ -16,7 +16,7 @@ from typing import Any, TypeAlias
 
 import orjson
 
-from vigie.events import (
+from vigie.contract.events import (
     EventValidationError,
     IncidentState,
     IncidentWithdrawn,

@@ -1,4 +1,5 @@
-"""The dead-letter topic (CONTRACT §6): the original key and bytes, and why, never blocking."""
+"""The dead-letter topic (docs/contract.md §6): the original key and bytes, and why, never
+blocking."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from dataclasses import dataclass
 from aiokafka import AIOKafkaProducer
 from aiokafka.structs import ConsumerRecord
 
-from vigie import topics
+from vigie.contract import topics
 
 MAX_ERROR_BYTES = 4000
 

@@ -3,7 +3,7 @@
 The batch's own statement (apply_batch.sql) writes the changed pairs to an outbox table; after
 the commit they are formatted into messages, published, then deleted. A process that dies in
 between leaves them for any replica to publish (at least once). The format is documented next
-to `vigie.topics.COUNTERS_CHANGED`.
+to `vigie.contract.topics.COUNTERS_CHANGED`.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ import asyncpg
 import orjson
 from aiokafka import AIOKafkaProducer
 
-from vigie import topics
+from vigie.contract import topics
 from vigie_aggregator import repository
 from vigie_aggregator.repository import OutboxEntry
 

@@ -2,11 +2,11 @@
 
 from pydantic import AliasChoices, Field
 
-from vigie.settings import ServiceSettings
+from vigie.platform.settings import ServiceSettings
 
 
 class AggregatorSettings(ServiceSettings):
-    """Environment of the aggregator service (CONTRACT §1) and its tuning knobs."""
+    """Environment of the aggregator service (docs/contract.md §1) and its tuning knobs."""
 
     port: int = Field(default=8082, validation_alias=AliasChoices("AGGREGATOR_PORT", "port"))
     replica: int = Field(default=0, ge=0, validation_alias=AliasChoices("VIGIE_REPLICA", "replica"))

@@ -1,6 +1,6 @@
 """`python -m vigie_alerts`: run the alerts service."""
 
-from vigie.serve import serve
+from vigie.platform.serve import serve
 from vigie_alerts.app import create_app
 from vigie_alerts.settings import AlertsSettings
 

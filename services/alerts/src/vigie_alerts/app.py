@@ -10,8 +10,8 @@ from faststream.kafka import KafkaBroker
 from faststream.kafka.prometheus import KafkaPrometheusMiddleware
 from prometheus_client import CollectorRegistry
 
-from vigie.db import check_database, create_pool
-from vigie.health import Check, health_router
+from vigie.platform.db import check_database, create_pool
+from vigie.platform.health import Check, health_router
 from vigie_alerts.settings import AlertsSettings
 
 

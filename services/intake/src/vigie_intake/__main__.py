@@ -1,6 +1,6 @@
 """`python -m vigie_intake`: run the intake service."""
 
-from vigie.serve import serve
+from vigie.platform.serve import serve
 from vigie_intake.app import create_app
 from vigie_intake.settings import IntakeSettings
 

@@ -1,4 +1,5 @@
-"""HTTP routes of the intake (CONTRACT §5): authentication, rate limit and body size here, the
+"""HTTP routes of the intake (docs/contract.md §5): authentication, rate limit and body size here,
+the
 rest in `ingest.py`. Answers are encoded with orjson and no response model, to keep the
 single-event path cheap."""
 
@@ -11,9 +12,9 @@ from typing import Annotated, Any
 import orjson
 from fastapi import APIRouter, Depends, Request, Response
 
-from vigie.api import ApiError, current_principal
-from vigie.auth import Principal
-from vigie.nomenclature import default_nomenclature
+from vigie.contract.nomenclature import default_nomenclature
+from vigie.platform.api import ApiError, current_principal
+from vigie.platform.auth import Principal
 from vigie_intake.ingest import Ingestor
 from vigie_intake.metrics import IntakeMetrics
 from vigie_intake.rate_limit import RateLimiter, retry_after_header
@@ -27,7 +28,7 @@ from vigie_intake.validation import (
 )
 
 _WRITE_ROLES = ("admin", "landlord")
-_EVENT_DOC = "One incident event (CONTRACT §3) as a JSON object."
+_EVENT_DOC = "One incident event (docs/contract.md §3) as a JSON object."
 _BATCH_DOC = (
     "Up to 10,000 events as a JSON array (`application/json`), NDJSON (`application/x-ndjson`)"
     " or CSV with a header row of §3 field names (`text/csv`). Valid lines are published, bad"

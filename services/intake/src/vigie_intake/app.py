@@ -14,11 +14,11 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 from prometheus_client import CollectorRegistry
 
-from vigie.api import install_error_handlers
-from vigie.auth import Authenticator
-from vigie.db import check_database, create_pool
-from vigie.health import Check, health_router
-from vigie.qpv_locator import reference_locator
+from vigie.platform.api import install_error_handlers
+from vigie.platform.auth import Authenticator
+from vigie.platform.db import check_database, create_pool
+from vigie.platform.health import Check, health_router
+from vigie.platform.qpv_locator import reference_locator
 from vigie_intake.api import intake_router
 from vigie_intake.ingest import Ingestor
 from vigie_intake.metrics import IntakeMetrics

@@ -10,8 +10,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Literal
 
-from vigie.api import ApiError
-from vigie.auth import Principal
+from vigie.platform.api import ApiError
+from vigie.platform.auth import Principal
 from vigie_intake.metrics import IntakeMetrics
 from vigie_intake.publisher import BrokerUnavailable, IncidentPublisher
 from vigie_intake.territories import KnownTerritories

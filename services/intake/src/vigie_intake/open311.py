@@ -1,4 +1,5 @@
-"""The Open311 GeoReport v2 facade (CONTRACT §5): citizen-reporting tools can post incidents to
+"""The Open311 GeoReport v2 facade (docs/contract.md §5): citizen-reporting tools can post
+incidents to
 Vigie. It authenticates with the same keys (`api_key`), goes through the same checks and
 publishing as `POST /v1/incidents`, and answers in GeoReport's shapes: errors are
 `[{"code", "description"}]`, each description naming the form field at fault."""
@@ -14,11 +15,11 @@ from urllib.parse import parse_qsl
 import orjson
 from fastapi import APIRouter, Request, Response
 
-from vigie.api import ApiError
-from vigie.auth import Principal
-from vigie.auth.authenticator import Unauthenticated
-from vigie.nomenclature import default_nomenclature
-from vigie.qpv_locator import reference_locator
+from vigie.contract.nomenclature import default_nomenclature
+from vigie.platform.api import ApiError
+from vigie.platform.auth import Principal
+from vigie.platform.auth.authenticator import Unauthenticated
+from vigie.platform.qpv_locator import reference_locator
 from vigie_intake.ingest import Ingestor
 from vigie_intake.open311_form import FormError, form_field, request_from_form
 from vigie_intake.rate_limit import RateLimiter, retry_after_header

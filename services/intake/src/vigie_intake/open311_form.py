@@ -1,4 +1,4 @@
-"""The Open311 GeoReport v2 request form (CONTRACT §5) turned into an incident event. Pure.
+"""The Open311 GeoReport v2 request form (docs/contract.md §5) turned into an incident event. Pure.
 
 Decisions: `attribute[severity]` defaults to 2, `attribute[target]` to `patrimoine` and
 `attribute[complaint]` to `inconnu` (a citizen-facing form rarely knows them);
@@ -14,8 +14,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from vigie.events import FieldError
-from vigie.privacy import mask_personal_data
+from vigie.contract.events import FieldError
+from vigie.contract.privacy import mask_personal_data
 
 DEFAULT_SEVERITY = 2
 DEFAULT_TARGET = "patrimoine"

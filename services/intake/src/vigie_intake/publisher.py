@@ -18,8 +18,8 @@ Decisions:
   3,200–5,250 requests/s, p99 10–28 ms, the worst beside another benchmark (bare aiokafka:
   4,400–5,900/s, p99 7–15 ms; target 2,000/s, 30 ms). One `publish()` per batch event
   instead of `publish_batch()` made 0.21 ×: target missed. Later, with the cycle collector's
-  threshold raised (`vigie.serve`), on the idle machine: 0.56–0.58 ×, 20 µs per batch event;
-  5,200–5,300 single requests/s, p99 7–8 ms.
+  threshold raised (`vigie.platform.serve`), on the idle machine: 0.56–0.58 ×, 20 µs per batch
+  event; 5,200–5,300 single requests/s, p99 7–8 ms.
 - All acknowledgements are awaited together. A single event must be acknowledged within
   `timeout_s` (< 2 s); a batch gives up when no acknowledgement arrived for `timeout_s` (or
   after `max_s` in all), so a dead broker gives BrokerUnavailable (→ 503 + Retry-After)
@@ -48,7 +48,7 @@ from faststream.kafka import KafkaBroker, KafkaPublishMessage
 from faststream.kafka.prometheus import KafkaPrometheusMiddleware
 from prometheus_client import CollectorRegistry
 
-from vigie import topics
+from vigie.contract import topics
 
 # Record batches up to this size: a 1,000-event request fills a few per partition, not dozens
 # (aiokafka's default is 16 KiB). Below the 1 MiB a Kafka broker accepts per batch by default.

@@ -5,7 +5,7 @@ the contract's (§5) and generous enough for the demo feed."""
 
 from pydantic import AliasChoices, Field
 
-from vigie.settings import ServiceSettings
+from vigie.platform.settings import ServiceSettings
 
 MIB = 1024 * 1024
 
@@ -16,7 +16,7 @@ def _env(name: str) -> AliasChoices:
 
 
 class IntakeSettings(ServiceSettings):
-    """Environment of the intake service (CONTRACT §1)."""
+    """Environment of the intake service (docs/contract.md §1)."""
 
     port: int = Field(default=8081, validation_alias=AliasChoices("INTAKE_PORT", "port"))
     # Per API key, in requests (a batch counts as one request): a landlord system posting

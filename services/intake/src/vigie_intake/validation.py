@@ -1,5 +1,5 @@
 """What the intake accepts, as pure functions: body splitting (JSON, JSON array, NDJSON, CSV),
-the event rules of CONTRACT §3 plus the two the shared model cannot check alone (a known
+the event rules of docs/contract.md §3 plus the two the shared model cannot check alone (a known
 territory, the key's own landlord), and the contract's error shapes.
 
 No I/O here: callers pass the known territory ids and the caller's landlord, so the same rules
@@ -26,7 +26,7 @@ from typing import Any, Literal, TypeAlias
 
 import orjson
 
-from vigie.events import (
+from vigie.contract.events import (
     EventValidationError,
     FieldError,
     IncidentState,
@@ -152,7 +152,7 @@ def check_event(
 
 
 def rejected_json(rejected: Rejected) -> dict[str, Any]:
-    """A rejected line as the batch answer reports it (CONTRACT §5)."""
+    """A rejected line as the batch answer reports it (docs/contract.md §5)."""
     return {
         "index": rejected.index,
         "event_id": rejected.event_id,

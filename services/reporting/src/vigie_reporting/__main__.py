@@ -1,6 +1,6 @@
 """`python -m vigie_reporting`: run the reporting service."""
 
-from vigie.serve import serve
+from vigie.platform.serve import serve
 from vigie_reporting.app import create_app
 from vigie_reporting.settings import ReportingSettings
 

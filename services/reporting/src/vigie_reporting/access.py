@@ -1,4 +1,4 @@
-"""Who sees what in reporting (CONTRACT §8), decided in one place.
+"""Who sees what in reporting (docs/contract.md §8), decided in one place.
 
 - `admin`: every figure, every landlord.
 - `landlord`: every `/v1` reporting endpoint, always filtered to the key's landlord (its own
@@ -17,8 +17,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from vigie.api import ApiError
-from vigie.auth import Principal
+from vigie.platform.api import ApiError
+from vigie.platform.auth import Principal
 
 
 @dataclass(frozen=True)

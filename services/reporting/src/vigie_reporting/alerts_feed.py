@@ -1,4 +1,5 @@
-"""Open alerts for summaries and the dashboard, from the alerts service (CONTRACT §7), which may
+"""Open alerts for summaries and the dashboard, from the alerts service (docs/contract.md §7),
+which may
 be absent: reporting then answers with no alerts rather than failing.
 
 - A background task polls `GET /v1/alerts?state=open` with the admin token every few seconds,

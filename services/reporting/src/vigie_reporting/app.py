@@ -23,11 +23,11 @@ from faststream.kafka import KafkaBroker
 from faststream.kafka.prometheus import KafkaPrometheusMiddleware
 from prometheus_client import CollectorRegistry
 
-from vigie.api import install_error_handlers
-from vigie.auth import Authenticator
-from vigie.db import check_database
-from vigie.health import Check, health_router
-from vigie.nomenclature import default_nomenclature
+from vigie.contract.nomenclature import default_nomenclature
+from vigie.platform.api import install_error_handlers
+from vigie.platform.auth import Authenticator
+from vigie.platform.db import check_database
+from vigie.platform.health import Check, health_router
 from vigie_reporting.alerts_feed import AlertsFeed
 from vigie_reporting.api import router
 from vigie_reporting.pages import pages_router, static_files, warm_map

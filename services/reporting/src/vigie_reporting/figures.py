@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from vigie.nomenclature import Nomenclature
+from vigie.contract.nomenclature import Nomenclature
 from vigie_reporting.periods import trend_pct
 from vigie_reporting.suppression import Relation, suppress
 

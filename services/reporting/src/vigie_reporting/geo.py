@@ -21,7 +21,7 @@ Point = tuple[float, float]
 @cache
 def qpv_map_json() -> bytes:
     """The simplified map as JSON bytes: `{"qpvs": [{"id", "c": [lon, lat], "rings": [...]}]}`."""
-    raw = json.loads(files("vigie").joinpath("data/qpv_2024.geojson").read_bytes())
+    raw = json.loads(files("vigie.platform").joinpath("data/qpv_2024.geojson").read_bytes())
     return json.dumps({"qpvs": simplify_features(raw["features"])}, separators=(",", ":")).encode()
 
 

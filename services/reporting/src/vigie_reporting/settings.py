@@ -2,11 +2,11 @@
 
 from pydantic import AliasChoices, Field
 
-from vigie.settings import ServiceSettings
+from vigie.platform.settings import ServiceSettings
 
 
 class ReportingSettings(ServiceSettings):
-    """Environment of the reporting service (CONTRACT §1)."""
+    """Environment of the reporting service (docs/contract.md §1)."""
 
     port: int = Field(default=8084, validation_alias=AliasChoices("REPORTING_PORT", "port"))
     alerts_port: int = Field(

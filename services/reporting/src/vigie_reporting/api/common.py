@@ -8,8 +8,8 @@ from typing import Annotated, Any, Literal
 
 from fastapi import Depends, Path, Query, Request
 
-from vigie.api import ApiError, CurrentPrincipal
-from vigie.nomenclature import Nomenclature
+from vigie.contract.nomenclature import Nomenclature
+from vigie.platform.api import ApiError, CurrentPrincipal
 from vigie_reporting import repository
 from vigie_reporting.access import Scope, figures_scope
 from vigie_reporting.alerts_feed import AlertsFeed, alerts_for

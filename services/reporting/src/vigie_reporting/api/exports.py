@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Header, Request
 from fastapi.responses import Response, StreamingResponse
 
-from vigie.api import ApiError, CurrentPrincipal
+from vigie.platform.api import ApiError, CurrentPrincipal
 from vigie_reporting import repository
 from vigie_reporting.alerts_feed import AlertsFeed, AlertsUnavailable
 from vigie_reporting.api.common import (

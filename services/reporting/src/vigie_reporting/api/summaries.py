@@ -7,7 +7,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
 
-from vigie.api import ApiError, CurrentPrincipal
+from vigie.platform.api import ApiError, CurrentPrincipal
 from vigie_reporting import repository
 from vigie_reporting.access import shared_territories
 from vigie_reporting.api.common import (
@@ -51,7 +51,7 @@ async def me(principal: CurrentPrincipal) -> dict[str, Any]:
 
 @router.get("/nomenclature")
 async def nomenclature(request: Request, _: CurrentPrincipal) -> dict[str, Any]:
-    """Categories and GSUP domains (CONTRACT §4)."""
+    """Categories and GSUP domains (docs/contract.md §4)."""
     return nomenclature_of(request).model_dump()
 
 

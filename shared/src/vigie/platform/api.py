@@ -1,0 +1,124 @@
+"""What every HTTP service shares: the error shape of docs/contract.md §5
+(`{"error", "detail", "errors": [{"field", "message"}]}`) and the authentication dependencies."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable, Mapping
+from typing import Annotated, Any
+
+from fastapi import Depends, FastAPI, Header, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from vigie.platform.auth import Authenticator, Principal, Role
+from vigie.platform.auth.authenticator import Unauthenticated
+
+_log = logging.getLogger(__name__)
+
+
+class ApiError(Exception):
+    """An error answer: HTTP status, a stable code, a human detail, optional field errors."""
+
+    def __init__(
+        self,
+        status: int,
+        code: str,
+        detail: str,
+        *,
+        errors: list[dict[str, str]] | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> None:
+        super().__init__(detail)
+        self.status, self.code, self.detail = status, code, detail
+        self.errors = errors or []
+        self.headers = headers
+
+
+def error_response(
+    status: int,
+    code: str,
+    detail: Any,
+    *,
+    errors: list[dict[str, str]] | None = None,
+    headers: Mapping[str, str] | None = None,
+) -> JSONResponse:
+    """A JSON error in the contract's shape."""
+    body = {"error": code, "detail": detail, "errors": errors or []}
+    return JSONResponse(body, status_code=status, headers=headers)
+
+
+_STATUS_CODES = {
+    400: "bad_request",
+    401: "unauthenticated",
+    403: "forbidden",
+    404: "not_found",
+    405: "method_not_allowed",
+    413: "payload_too_large",
+    415: "unsupported_media_type",
+    429: "rate_limited",
+    503: "unavailable",
+}
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    """Every error, ours or the framework's, answers in the contract's shape; never a bare 500."""
+
+    async def api_error(_: Request, exc: Exception) -> JSONResponse:
+        assert isinstance(exc, ApiError)
+        return error_response(
+            exc.status, exc.code, exc.detail, errors=exc.errors, headers=exc.headers
+        )
+
+    async def validation_error(_: Request, exc: Exception) -> JSONResponse:
+        assert isinstance(exc, RequestValidationError)
+        errors = [
+            {
+                "field": ".".join(str(p) for p in e["loc"] if p not in ("body", "query", "path")),
+                "message": e["msg"],
+            }
+            for e in exc.errors()
+        ]
+        return error_response(422, "invalid", "the request is invalid", errors=errors)
+
+    async def http_error(_: Request, exc: Exception) -> JSONResponse:
+        assert isinstance(exc, StarletteHTTPException)
+        code = _STATUS_CODES.get(exc.status_code, "error")
+        return error_response(exc.status_code, code, exc.detail, headers=exc.headers)
+
+    async def unexpected(request: Request, exc: Exception) -> JSONResponse:
+        _log.exception("unexpected error on %s %s", request.method, request.url.path)
+        return error_response(500, "internal", "unexpected error; it has been logged")
+
+    app.add_exception_handler(ApiError, api_error)
+    app.add_exception_handler(RequestValidationError, validation_error)
+    app.add_exception_handler(StarletteHTTPException, http_error)
+    app.add_exception_handler(Exception, unexpected)
+
+
+async def current_principal(
+    request: Request, authorization: Annotated[str | None, Header()] = None
+) -> Principal:
+    """The caller, from the bearer token; 401 otherwise. Needs `app.state.authenticator`."""
+    authenticator: Authenticator = request.app.state.authenticator
+    try:
+        return await authenticator.authenticate(authorization)
+    except Unauthenticated as exc:
+        raise ApiError(
+            401, "unauthenticated", str(exc), headers={"WWW-Authenticate": "Bearer"}
+        ) from None
+
+
+CurrentPrincipal = Annotated[Principal, Depends(current_principal)]
+
+
+def require_role(*roles: Role) -> Callable[..., Awaitable[Principal]]:
+    """A dependency admitting admins and the given roles; 403 for the others."""
+
+    async def dependency(principal: CurrentPrincipal) -> Principal:
+        if principal.is_admin or principal.role in roles:
+            return principal
+        raise ApiError(403, "forbidden", f"the {principal.role} role may not do this")
+
+    return dependency

@@ -1,0 +1,88 @@
+"""Turning an `Authorization: Bearer …` header into a Principal, fast and revocable at once.
+
+Keys are cached per process; a LISTEN on `vigie_api_keys` drops a key from the cache the moment
+it is revoked, and a short TTL bounds staleness if that notification is ever missed."""
+
+from __future__ import annotations
+
+import asyncio
+import hmac
+import logging
+import time
+
+import asyncpg
+from asyncpg import Record
+from asyncpg.pool import PoolConnectionProxy
+
+from vigie.platform.auth.keys import ADMIN_KEY_ID, Principal, StoredKey, load_key
+from vigie.platform.auth.tokens import hash_token, parse_token
+
+CACHE_TTL_S = 30.0
+_log = logging.getLogger(__name__)
+
+
+class Unauthenticated(Exception):
+    """No token, or one that is unknown, malformed or revoked."""
+
+
+class Authenticator:
+    """Checks bearer tokens against the admin token and the api_keys table."""
+
+    def __init__(self, pool: asyncpg.Pool, *, admin_token: str | None) -> None:
+        self._pool = pool
+        self._admin_hash = hash_token(admin_token) if admin_token else None
+        self._cache: dict[str, tuple[float, StoredKey | None]] = {}
+        self._listener: PoolConnectionProxy[Record] | None = None
+        self._lock = asyncio.Lock()
+
+    async def start(self) -> None:
+        """Subscribe to key changes."""
+        self._listener = await self._pool.acquire()
+        await self._listener.add_listener("vigie_api_keys", self._on_change)
+
+    async def stop(self) -> None:
+        """Unsubscribe and give the connection back."""
+        if self._listener is not None:
+            listener, self._listener = self._listener, None
+            try:
+                await listener.remove_listener("vigie_api_keys", self._on_change)
+            finally:
+                await self._pool.release(listener)
+
+    async def authenticate(self, authorization: str | None) -> Principal:
+        """The principal behind an Authorization header; raise Unauthenticated otherwise."""
+        token = _bearer(authorization)
+        digest = hash_token(token)
+        if self._admin_hash is not None and hmac.compare_digest(digest, self._admin_hash):
+            return Principal(key_id=ADMIN_KEY_ID, role="admin", name="bootstrap admin")
+        key_id = parse_token(token)
+        if key_id is None:
+            raise Unauthenticated("invalid token")
+        stored = await self._stored(key_id)
+        if stored is None or not hmac.compare_digest(digest, stored.token_sha256):
+            raise Unauthenticated("invalid token")
+        if stored.revoked:
+            raise Unauthenticated("revoked token")
+        return stored.principal
+
+    async def _stored(self, key_id: str) -> StoredKey | None:
+        cached = self._cache.get(key_id)
+        now = time.monotonic()
+        if cached is not None and now - cached[0] < CACHE_TTL_S:
+            return cached[1]
+        stored = await load_key(self._pool, key_id)
+        self._cache[key_id] = (now, stored)
+        return stored
+
+    def _on_change(self, _conn: object, _pid: int, _channel: str, key_id: object) -> None:
+        self._cache.pop(str(key_id), None)
+        _log.info("api key %s changed; dropped from cache", key_id)
+
+
+def _bearer(authorization: str | None) -> str:
+    if not authorization:
+        raise Unauthenticated("missing Authorization: Bearer token")
+    scheme, _, token = authorization.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise Unauthenticated("expected Authorization: Bearer <token>")
+    return token.strip()
