@@ -1,0 +1,171 @@
+"""Recording an alert change, inside the transaction that made it: a row in the alert's history,
+a message for alerts.v1 and the notifications of every matching subscription (held back when a
+silence covers the alert) in their outboxes. A crash before the commit loses the change and its
+notifications together; after it, nothing is lost and each is sent once."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from typing import Any
+
+import asyncpg
+import orjson
+
+from vigie.contract.nomenclature import default_nomenclature
+from vigie_alerts import repository
+from vigie_alerts.clock import paris_today
+from vigie_alerts.delivery import dashboard_link
+from vigie_alerts.delivery.repository import Conn
+from vigie_alerts.payloads import Tier, change_payload
+from vigie_alerts.routing import Silence, Subscription, active_silence, subscription_matches
+from vigie_alerts.rules import Level, Rule
+from vigie_alerts.territories import TerritoryIndex
+
+
+@dataclass(frozen=True)
+class ChangeContext:
+    """What recording a change needs besides the alert: its rule (None once deleted), the
+    territory reference, the dashboard's address and the time of the change."""
+
+    rule: Rule | None
+    index: TerritoryIndex
+    dashboard_url: str
+    now: datetime
+
+
+async def record_change(
+    conn: Conn,
+    alert: asyncpg.Record,
+    context: ChangeContext,
+    *,
+    kind: str,
+    previous_level: str | None,
+    notify: bool,
+    tier: Tier = "normal",
+    actor: str | None = None,
+    note: str | None = None,
+) -> dict[str, Any]:
+    """History, alerts.v1 message and notifications of the alert's latest change; the payload."""
+    await repository.insert_history(
+        conn,
+        alert,
+        at=context.now,
+        kind=kind,
+        previous_level=previous_level,
+        value=alert["value"],
+        threshold=alert["threshold"],
+        actor=actor,
+        note=note,
+    )
+    rule = context.rule
+    payload = change_payload(
+        alert,
+        kind=kind,
+        previous_level=previous_level,
+        tier=tier,
+        rule_name=rule.name if rule else alert["rule_id"],
+        metric=rule.metric if rule else "count",
+        territory_name=context.index.name(alert["territory_id"]),
+        top_categories=await _top_categories(conn, alert, rule, context.now) if notify else [],
+        dashboard_url=dashboard_link(context.dashboard_url, alert["territory_id"]),
+        note=note,
+    )
+    body = orjson.dumps(payload).decode()
+    await repository.insert_event(conn, alert["territory_id"], body)
+    if notify:
+        await _fan_out(conn, alert, payload=payload, body=body, tier=tier, context=context)
+    return payload
+
+
+async def _top_categories(
+    conn: Conn, alert: asyncpg.Record, rule: Rule | None, now: datetime
+) -> list[dict[str, Any]]:
+    if rule is None:
+        return []
+    last = paris_today(now)
+    first: date = last - timedelta(days=rule.window_days - 1)
+    rows = await repository.top_categories(
+        conn, alert["territory_id"], first, last, selection=selection_of(rule)
+    )
+    nomenclature = default_nomenclature()
+    return [
+        {
+            "code": row["category"],
+            "label": (
+                c.label if (c := nomenclature.category(row["category"])) else row["category"]
+            ),
+            "count": row["count"],
+        }
+        for row in rows
+    ]
+
+
+def selection_of(rule: Rule) -> repository.Selection:
+    """A rule's selector as the counting statements take it."""
+    selector = rule.selector
+    targets = list(selector.targets) if selector.targets is not None else None
+    return (selector.category_codes(), rule.scope.landlord_id, selector.min_severity, targets)
+
+
+async def _fan_out(
+    conn: Conn,
+    alert: asyncpg.Record,
+    *,
+    payload: dict[str, Any],
+    body: str,
+    tier: Tier,
+    context: ChangeContext,
+) -> None:
+    """One notification per matching subscription and channel, or one held back by a silence."""
+    around = context.index.ancestors_of(alert["territory_id"])
+    level: Level = alert["level"]
+    silence = active_silence(
+        [_silence(row) for row in await repository.current_silences(conn, context.now)],
+        rule_id=alert["rule_id"],
+        territory_and_ancestors=around,
+        at=context.now,
+    )
+    for row in await repository.subscriptions(conn):
+        subscription = _subscription(row)
+        if not subscription_matches(
+            subscription,
+            level=level,
+            territory_and_ancestors=around,
+            rule_landlord_id=alert["landlord_id"],
+            escalation=tier == "escalation",
+        ):
+            continue
+        for channel, address in (("webhook", row["url"]), ("email", row["email"])):
+            if address:
+                await repository.insert_delivery(
+                    conn,
+                    subscription_id=subscription.subscription_id,
+                    channel=channel,
+                    dedup_key=payload["dedup_key"],
+                    alert_id=alert["alert_id"],
+                    payload=body,
+                    silence_id=silence.silence_id if silence else None,
+                    changed_at=alert["changed_at"],
+                )
+
+
+def _subscription(row: asyncpg.Record) -> Subscription:
+    ids = row["territory_ids"]
+    return Subscription(
+        subscription_id=row["subscription_id"],
+        min_level=row["min_level"],
+        territory_ids=frozenset(ids) if ids else None,
+        landlord_id=row["landlord_id"],
+        escalation=row["escalation"],
+    )
+
+
+def _silence(row: asyncpg.Record) -> Silence:
+    return Silence(
+        silence_id=row["silence_id"],
+        territory_id=row["territory_id"],
+        rule_id=row["rule_id"],
+        starts_at=row["starts_at"],
+        ends_at=row["ends_at"],
+    )

@@ -1,0 +1,222 @@
+"""The delivery worker: claims due notifications from the outbox, sends them concurrently, and
+records each outcome (delivered, retry later with backoff, or failed for good)."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from datetime import datetime, timedelta
+
+import asyncpg
+
+from vigie_alerts.clock import Clock, system_clock
+from vigie_alerts.delivery import repository, webhook
+from vigie_alerts.delivery.email import render_email, send_email
+from vigie_alerts.delivery.outcome import Failure, describe, failure
+from vigie_alerts.delivery.repository import Claimed
+from vigie_alerts.metrics import AlertsMetrics
+from vigie_alerts.settings import AlertsSettings
+
+log = logging.getLogger(__name__)
+
+MAX_RETRY_DELAY_S = 3600.0
+IDLE_WAIT_S = 1.0  # the longest sleep between looks at the outbox when nobody wakes us
+MIN_WAIT_S = 0.05  # rows due but locked by a replica's claim: look again soon, not in a spin
+MAX_ERROR_BACKOFF_S = 30.0
+
+
+class DeliveryWorker:
+    """Sends the notifications of the alert_deliveries outbox, webhooks and e-mails."""
+
+    def __init__(
+        self,
+        *,
+        pool: asyncpg.Pool,
+        settings: AlertsSettings,
+        metrics: AlertsMetrics,
+        clock: Clock = system_clock,
+    ) -> None:
+        self._pool = pool
+        self._settings = settings
+        self._metrics = metrics
+        self._clock = clock
+        self._client = webhook.create_client(settings)
+        self._slots = asyncio.Semaphore(settings.delivery_concurrency)
+        self._in_flight: set[asyncio.Task[None]] = set()
+        self._wakeup = asyncio.Event()
+        self._stopping = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+
+    def wake(self) -> None:
+        """Look at the outbox now (call after committing new notifications)."""
+        self._wakeup.set()
+
+    def start(self) -> None:
+        """Run `run_forever` in the background until `stop`."""
+        if self._task is None:
+            self._task = asyncio.create_task(self.run_forever(), name="alerts-delivery")
+
+    async def stop(self) -> None:
+        """Stop claiming, let sends in flight finish (each within the delivery timeout), give
+        back claimed rows not yet sent, and close the HTTP client."""
+        self._stopping.set()
+        self._wakeup.set()
+        if self._task is not None:
+            await asyncio.gather(self._task, return_exceptions=True)
+        await self._drain()
+        await self._client.aclose()
+
+    async def run_once(self) -> int:
+        """Claim the due notifications that fit the free slots, send them, and wait for their
+        outcomes; how many were claimed."""
+        tasks = await self._claim_and_send()
+        await asyncio.gather(*tasks)
+        await self._refresh_outbox()
+        return len(tasks)
+
+    async def run_forever(self) -> None:
+        """Claim and send as slots free up, sleeping until woken, a row falls due, or a second
+        passes; database errors are logged and retried with backoff."""
+        error_backoff = 1.0
+        try:
+            while not self._stopping.is_set():
+                self._wakeup.clear()
+                try:
+                    await self._claim_and_send()
+                    wait = self._wait_after(await self._refresh_outbox())
+                    error_backoff = 1.0
+                except Exception:
+                    log.exception("delivery: outbox unavailable, retrying in %g s", error_backoff)
+                    wait, error_backoff = error_backoff, min(error_backoff * 2, MAX_ERROR_BACKOFF_S)
+                with contextlib.suppress(TimeoutError):
+                    async with asyncio.timeout(wait):
+                        await self._wakeup.wait()
+        finally:
+            await self._drain()
+
+    def _wait_after(self, next_due: datetime | None) -> float:
+        if self._free_slots() == 0 or next_due is None:
+            return IDLE_WAIT_S  # a finished send wakes us
+        until = (next_due - self._clock()).total_seconds()
+        return min(max(until, MIN_WAIT_S), IDLE_WAIT_S)
+
+    def _free_slots(self) -> int:
+        return self._settings.delivery_concurrency - len(self._in_flight)
+
+    async def _claim_and_send(self) -> list[asyncio.Task[None]]:
+        # Claim no more than the free slots: a claimed row waiting for a slot would burn its
+        # lease, and a black-hole endpoint already holds its own slot until the timeout.
+        free = self._free_slots()
+        if free <= 0 or self._stopping.is_set():
+            return []
+        async with self._pool.acquire() as conn:
+            claimed = await repository.claim_due(
+                conn, now=self._clock(), limit=free, lease_s=self._settings.delivery_lease_s
+            )
+        tasks = [asyncio.create_task(self._deliver(row)) for row in claimed]
+        for task in tasks:
+            self._in_flight.add(task)
+            task.add_done_callback(self._finished)
+        return tasks
+
+    def _finished(self, task: asyncio.Task[None]) -> None:
+        # A slot is free and a retry may be due sooner than the loop's sleep: look again (the
+        # wake-ups of sends finishing together make one pass).
+        self._in_flight.discard(task)
+        self._wakeup.set()
+
+    async def _drain(self) -> None:
+        if self._in_flight:
+            await asyncio.gather(*self._in_flight, return_exceptions=True)
+
+    async def _refresh_outbox(self) -> datetime | None:
+        async with self._pool.acquire() as conn:
+            outbox = await repository.outbox(conn)
+        self._metrics.outbox_depth.labels(outbox="deliveries").set(outbox.pending)
+        return outbox.next_due
+
+    async def _deliver(self, row: Claimed) -> None:
+        try:
+            async with self._slots:
+                if self._stopping.is_set():
+                    await self._release(row)
+                    return
+                outcome = await self._attempt(row)
+            await self._record(row, outcome)
+        except Exception:
+            # The row keeps its lease: it is sent again once the lease runs out.
+            log.exception("delivery %s: outcome not recorded", row.id)
+
+    async def _release(self, row: Claimed) -> None:
+        async with self._pool.acquire() as conn:
+            await repository.release(conn, [row], now=self._clock())
+
+    async def _attempt(self, row: Claimed) -> Failure | None:
+        timeout = self._settings.delivery_timeout_s
+        try:
+            async with asyncio.timeout(timeout):
+                return await self._send(row)
+        except TimeoutError:
+            return failure(f"timeout after {timeout:g} s")
+        except Exception as exc:  # a payload the renderer chokes on must not stop the others
+            log.exception("delivery %s: send failed", row.id)
+            return failure(describe(exc))
+
+    async def _send(self, row: Claimed) -> Failure | None:
+        if row.channel == "webhook":
+            if not row.url:
+                return failure("the subscription has no URL", permanent=True)
+            return await webhook.post(
+                self._client,
+                url=row.url,
+                secret=row.secret,
+                delivery_id=row.dedup_key,
+                payload=row.payload,
+            )
+        if not row.email:
+            return failure("the subscription has no e-mail address", permanent=True)
+        message = render_email(row.payload)
+        message["To"] = row.email
+        message["X-Vigie-Delivery"] = row.dedup_key
+        return await send_email(message, self._settings)
+
+    async def _record(self, row: Claimed, outcome: Failure | None) -> None:
+        now = self._clock()
+        if outcome is None:
+            async with self._pool.acquire() as conn:
+                await repository.mark_delivered(conn, delivery_id=row.id, at=now)
+            self._metrics.notifications.labels(channel=row.channel, outcome="delivered").inc()
+            if row.alert_id is not None:  # a silence summary is no crossing
+                latency = max((now - row.changed_at).total_seconds(), 0.0)
+                self._metrics.crossing_to_delivery_seconds.labels(channel=row.channel).observe(
+                    latency
+                )
+            return
+        final = outcome.permanent or row.attempt >= self._settings.max_attempts
+        retry_at = None if final else now + self.retry_delay(row.attempt)
+        async with self._pool.acquire() as conn:
+            await repository.mark_failed(
+                conn,
+                delivery_id=row.id,
+                attempt=row.attempt,
+                at=now,
+                error=outcome.reason,
+                retry_at=retry_at,
+            )
+        result = "failed" if final else "retry"
+        self._metrics.notifications.labels(channel=row.channel, outcome=result).inc()
+        log.warning(
+            "delivery %s (%s to %s, attempt %d): %s; %s",
+            row.id,
+            row.channel,
+            row.subscription_id,
+            row.attempt,
+            outcome.reason,
+            "given up" if final else f"retry at {retry_at:%H:%M:%S}",
+        )
+
+    def retry_delay(self, attempt: int) -> timedelta:
+        """The wait after a failed attempt: retry_base_s doubling per attempt, at most 1 h."""
+        seconds = self._settings.retry_base_s * 2.0 ** min(attempt - 1, 32)
+        return timedelta(seconds=min(seconds, MAX_RETRY_DELAY_S))

@@ -1,0 +1,248 @@
+"""Evaluation: the rules' windowed values per territory, read from the counters (never from raw
+incidents), and the alert changes they make (lifecycle.decide), applied one (rule, territory)
+at a time under a lock so that concurrent evaluations and replicas agree.
+
+Two triggers: a counters.changed.v1 message re-evaluates exactly the (rule, territory) pairs
+whose window it touched (the changed territories and those containing them); the sweep
+re-evaluates everything, so that windows sliding past old incidents resolve alerts on time."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+import uuid
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from typing import Literal, TypeAlias
+
+import asyncpg
+import numpy as np
+
+from vigie_alerts import repository
+from vigie_alerts.anomaly import HISTORY_DAYS, anomaly_scores
+from vigie_alerts.changes import ChangeContext, record_change, selection_of
+from vigie_alerts.clock import Clock, paris_today
+from vigie_alerts.delivery.repository import Conn
+from vigie_alerts.lifecycle import Current, Reading, decide
+from vigie_alerts.metrics import AlertsMetrics
+from vigie_alerts.rules import Rule
+from vigie_alerts.territories import TerritoryIndex, load_index
+
+_log = logging.getLogger(__name__)
+
+Trigger: TypeAlias = Literal["change", "sweep"]
+# Changed counters: territory → days.
+Changed: TypeAlias = Mapping[str, set[date]]
+
+
+@dataclass(frozen=True)
+class StoredRule:
+    """A rule as stored, validated."""
+
+    rule_id: str
+    rule: Rule
+
+
+async def load_rules(conn: Conn) -> list[StoredRule]:
+    """Every enabled rule."""
+    out = []
+    for row in await repository.rules(conn):
+        rule = Rule.model_validate_json(row["body"])
+        if rule.enabled:
+            out.append(StoredRule(row["rule_id"], rule))
+    return out
+
+
+def scope_of(rule: Rule, index: TerritoryIndex) -> list[str]:
+    """The territories a rule evaluates: those it names, every one of a kind, or every QPV."""
+    scope = rule.scope
+    if scope.territory_ids is not None:
+        return [t for t in scope.territory_ids if t in index.territories]
+    return list(index.by_kind.get(scope.territory_kind or "qpv", ()))
+
+
+def days_read(rule: Rule) -> int:
+    """How many days back from today the rule's value depends on."""
+    return rule.window_days + (HISTORY_DAYS if rule.metric == "anomaly" else 0)
+
+
+async def readings(
+    conn: Conn, rule: Rule, territory_ids: list[str], *, today: date, index: TerritoryIndex
+) -> tuple[dict[str, Reading], list[str]]:
+    """The rule's value per territory, and the territories skipped (a rate without dwellings)."""
+    selection = selection_of(rule)
+    window_first = today - timedelta(days=rule.window_days - 1)
+    if rule.metric == "anomaly":
+        span = days_read(rule)
+        rows = await repository.daily_counts(
+            conn, territory_ids, today - timedelta(days=span - 1), today, selection=selection
+        )
+        position = {tid: i for i, tid in enumerate(territory_ids)}
+        daily = np.zeros((len(territory_ids), span))
+        for row in rows:
+            daily[position[row["territory_id"]], span - 1 - (today - row["day"]).days] = row[
+                "count"
+            ]
+        scores = anomaly_scores(daily, window_days=rule.window_days)
+        counts = daily[:, -rule.window_days :].sum(axis=1)
+        return {
+            tid: Reading(value=float(scores[i]), count=int(counts[i]))
+            for i, tid in enumerate(territory_ids)
+        }, []
+    counts_by_territory = await repository.window_counts(
+        conn, territory_ids, window_first, today, selection=selection
+    )
+    out: dict[str, Reading] = {}
+    skipped: list[str] = []
+    for tid in territory_ids:
+        count = counts_by_territory.get(tid, 0)
+        if rule.metric == "count":
+            out[tid] = Reading(value=float(count), count=count)
+            continue
+        dwellings = index.territories[tid].social_dwellings
+        if not dwellings:
+            skipped.append(tid)
+            continue
+        out[tid] = Reading(value=count * 1000.0 / dwellings, count=count)
+    return out, skipped
+
+
+class Evaluator:
+    """Evaluates rules and applies the changes; `on_change` runs after each committed change."""
+
+    def __init__(
+        self,
+        *,
+        pool: asyncpg.Pool,
+        clock: Clock,
+        metrics: AlertsMetrics,
+        dashboard_url: str,
+        on_change: Callable[[], None] = lambda: None,
+    ) -> None:
+        self._pool = pool
+        self._clock = clock
+        self._metrics = metrics
+        self._dashboard_url = dashboard_url
+        self._on_change = on_change
+        self._index = TerritoryIndex()
+        # One evaluation at a time in this process: a message and the sweep would otherwise read
+        # the same alerts and both try the same change (the pair lock would make one a no-op,
+        # at the price of the work).
+        self._lock = asyncio.Lock()
+
+    @property
+    def index(self) -> TerritoryIndex:
+        """The territory reference last loaded."""
+        return self._index
+
+    async def reload_territories(self) -> None:
+        """Read the territory reference again (it changes with `vigie territories import`)."""
+        async with self._pool.acquire() as conn:
+            self._index = await load_index(conn)
+
+    async def evaluate(self, *, changed: Changed | None, trigger: Trigger) -> int:
+        """Evaluate the pairs these changes touched (None: every pair); the changes made."""
+        if not self._index.territories:
+            await self.reload_territories()
+        started = time.perf_counter()
+        made = 0
+        async with self._lock:
+            now = self._clock()
+            today = paris_today(now)
+            async with self._pool.acquire() as conn:
+                stored = await load_rules(conn)
+            for item in stored:
+                made += await self._evaluate_rule(item, changed, now=now, today=today)
+        self._metrics.evaluation_seconds.labels(trigger).observe(time.perf_counter() - started)
+        return made
+
+    async def _evaluate_rule(
+        self, item: StoredRule, changed: Changed | None, *, now: datetime, today: date
+    ) -> int:
+        rule = item.rule
+        scope = scope_of(rule, self._index)
+        if changed is not None:
+            oldest = today - timedelta(days=days_read(rule) - 1)
+            touched = {t for t, days in changed.items() if any(oldest <= d <= today for d in days)}
+            affected = self._index.affected_by(touched)
+            scope = [t for t in scope if t in affected]
+        if not scope:
+            return 0
+        async with self._pool.acquire() as conn:
+            values, skipped = await readings(conn, rule, scope, today=today, index=self._index)
+            live = {
+                row["territory_id"]: row
+                for row in await repository.live_alerts(
+                    conn, item.rule_id, scope if changed is not None else None
+                )
+            }
+            if changed is None:
+                await repository.record_rule_status(
+                    conn, item.rule_id, at=now, evaluated=len(values), skipped=skipped
+                )
+        trigger: Trigger = "sweep" if changed is None else "change"
+        self._metrics.evaluations.labels(trigger).inc(len(values))
+        made = 0
+        for territory_id, reading in values.items():
+            row = live.get(territory_id)
+            current = Current(row["level"], row["notified_level"]) if row else None
+            if decide(rule, current, reading) is not None:
+                made += await self._apply(item, territory_id, reading, now=now)
+        return made
+
+    async def _apply(
+        self, item: StoredRule, territory_id: str, reading: Reading, *, now: datetime
+    ) -> int:
+        """Apply the pair's change under its lock, deciding again on the alert as it is now."""
+        rule = item.rule
+        async with self._pool.acquire() as conn, conn.transaction():
+            await repository.lock_pair(conn, item.rule_id, territory_id)
+            row = await repository.live_alert_for_pair(conn, item.rule_id, territory_id)
+            current = Current(row["level"], row["notified_level"]) if row else None
+            change = decide(rule, current, reading)
+            if change is None:
+                return 0
+            if row is None:
+                alert = await repository.insert_alert(
+                    conn,
+                    alert_id=uuid.uuid4(),
+                    rule_id=item.rule_id,
+                    territory_id=territory_id,
+                    landlord_id=rule.scope.landlord_id,
+                    level=change.level,
+                    notified_level=change.notified_level,
+                    value=reading.value,
+                    count=reading.count,
+                    threshold=change.threshold,
+                    window_days=rule.window_days,
+                    at=now,
+                )
+            else:
+                # Resolved by itself; an escalation needs a new acknowledgement; otherwise the
+                # state (open or acknowledged) stays.
+                state = {"resolved": "resolved", "escalated": "open"}.get(change.kind, row["state"])
+                alert = await repository.update_alert(
+                    conn,
+                    row["alert_id"],
+                    state=state,
+                    level=change.level,
+                    notified_level=change.notified_level,
+                    value=reading.value,
+                    count=reading.count,
+                    threshold=change.threshold,
+                    at=now,
+                )
+            context = ChangeContext(rule, self._index, self._dashboard_url, now)
+            await record_change(
+                conn,
+                alert,
+                context,
+                kind=change.kind,
+                previous_level=change.previous_level,
+                notify=change.notify,
+            )
+        self._metrics.changes.labels(change.kind).inc()
+        self._on_change()
+        return 1

@@ -1,0 +1,1 @@
+SELECT * FROM alerts WHERE alert_id = $1 FOR UPDATE

@@ -1,0 +1,5 @@
+-- A notification to send (or held back by a silence); a change reaches a subscription once.
+INSERT INTO alert_deliveries (subscription_id, channel, dedup_key, alert_id, payload, state,
+                              silence_id, changed_at)
+VALUES ($1, $2, $3, $4, $5::jsonb, $6, $7, $8)
+ON CONFLICT (subscription_id, dedup_key, channel) DO NOTHING

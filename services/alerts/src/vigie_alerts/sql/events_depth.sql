@@ -1,0 +1,1 @@
+SELECT count(*)::int FROM alert_events_outbox

@@ -1,0 +1,1 @@
+DELETE FROM alert_silences WHERE silence_id = $1 RETURNING silence_id

@@ -1,0 +1,1 @@
+DELETE FROM alert_subscriptions WHERE subscription_id = $1 RETURNING subscription_id

@@ -1,0 +1,1 @@
+SELECT territory_id, ancestor_id FROM territory_ancestors
