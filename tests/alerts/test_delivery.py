@@ -17,7 +17,7 @@ import pytest
 from aiosmtpd.controller import Controller
 from prometheus_client import CollectorRegistry
 
-from tests.alerts.delivery_support import (
+from tests.support.alerts import (
     WAIT_S,
     BlackHole,
     Inbox,

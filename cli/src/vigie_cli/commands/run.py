@@ -23,6 +23,7 @@ from vigie.platform.runfile import RunFile, remove_run_file, write_run_file
 from vigie.platform.settings import VigieSettings
 from vigie.platform.territories import parse_territories, reference_csv
 from vigie.platform.territory_store import store_territories
+from vigie_alerts.defaults import seed_default_rules
 from vigie_cli.console import console, err_console
 from vigie_cli.errors import CliError
 from vigie_cli.supervisor import ChildSpec, Supervisor, wait_ready
@@ -186,7 +187,7 @@ async def _wait_or_stop(urls: dict[str, str], stop: asyncio.Event) -> dict[str, 
 
 
 async def _prepare_database(dsn: str) -> None:
-    """Migrations, then the QPV reference when the database has none yet."""
+    """Migrations, the QPV reference when the database has none yet, the default rules."""
     conn = await asyncpg.connect(dsn, timeout=10)
     try:
         applied = await apply_migrations(conn)
@@ -195,6 +196,9 @@ async def _prepare_database(dsn: str) -> None:
         if not await conn.fetchval("SELECT count(*) FROM territories WHERE kind = 'qpv'"):
             result = await store_territories(conn, parse_territories(reference_csv()))
             console.print(f"territories {result.qpvs:,} QPVs loaded from the reference file")
+        seeded = await seed_default_rules(conn)
+        if seeded:
+            console.print(f"alerts     {len(seeded)} default GSUP rule(s) installed")
     finally:
         await conn.close()
 

@@ -60,7 +60,7 @@ async def record_change(
     )
     rule = context.rule
     payload = change_payload(
-        alert,
+        dict(alert),
         kind=kind,
         previous_level=previous_level,
         tier=tier,
@@ -104,7 +104,7 @@ async def _top_categories(
 def selection_of(rule: Rule) -> repository.Selection:
     """A rule's selector as the counting statements take it."""
     selector = rule.selector
-    targets = list(selector.targets) if selector.targets is not None else None
+    targets = [str(t) for t in selector.targets] if selector.targets is not None else None
     return (selector.category_codes(), rule.scope.landlord_id, selector.min_severity, targets)
 
 

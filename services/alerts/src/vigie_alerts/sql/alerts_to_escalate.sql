@@ -6,4 +6,4 @@ JOIN alert_rules r USING (rule_id)
 WHERE al.state = 'open' AND al.escalated_at IS NULL
   AND r.body ? 'escalate_after_minutes'
   AND jsonb_typeof(r.body -> 'escalate_after_minutes') = 'number'
-  AND al.opened_at + make_interval(mins => (r.body ->> 'escalate_after_minutes')::int) <= $1
+  AND al.opened_at + make_interval(mins => (r.body ->> 'escalate_after_minutes')::int) <= $1::timestamptz

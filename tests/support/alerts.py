@@ -29,6 +29,10 @@ class Received:
     status: int
     signature_valid: bool
 
+    def json(self) -> Any:
+        """The body, decoded."""
+        return json.loads(self.body)
+
 
 class WebhookReceiver:
     """An HTTP/1.1 server on 127.0.0.1 answering POSTs with scripted statuses (then 200)."""

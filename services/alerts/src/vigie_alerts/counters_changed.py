@@ -1,0 +1,32 @@
+"""The counters.changed.v1 message the aggregator publishes after each committed batch
+(format: vigie.contract.topics), as the alerts service reads it."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from pydantic import BaseModel, ConfigDict
+
+
+class ChangedTerritory(BaseModel):
+    """The days of one territory whose counters moved."""
+
+    model_config = ConfigDict(extra="ignore")
+    territory_id: str
+    days: list[date]
+
+
+class CountersChanged(BaseModel):
+    """One message: a hint to re-read the counters of these (territory, day) pairs."""
+
+    model_config = ConfigDict(extra="ignore")
+    version: int
+    committed_at: datetime
+    changes: list[ChangedTerritory]
+
+    def by_territory(self) -> dict[str, set[date]]:
+        """The changed days per territory."""
+        out: dict[str, set[date]] = {}
+        for change in self.changes:
+            out.setdefault(change.territory_id, set()).update(change.days)
+        return out

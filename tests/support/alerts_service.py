@@ -1,0 +1,179 @@
+"""The alerts app served for real (uvicorn on a free port, in the test's event loop) against
+the real database and broker, with a clock the test moves; counter rows written as the
+aggregator writes them, and counters.changed.v1 messages announcing them."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator, Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from typing import Any
+
+import asyncpg
+import httpx
+import orjson
+import uvicorn
+from aiokafka import AIOKafkaProducer
+from fastapi import FastAPI
+from pydantic import SecretStr
+
+from tests.support.alerts import WAIT_S, ManualClock
+from vigie.contract import topics
+from vigie.platform.auth import create_key
+from vigie.platform.processes import free_port
+from vigie_alerts.app import create_app
+from vigie_alerts.settings import AlertsSettings
+from vigie_alerts.sweep import Sweeper
+
+ADMIN_TOKEN = "alerts-test-admin-token"
+# A Wednesday noon in Paris: windows end on this day.
+NOW = datetime(2026, 11, 25, 11, 0, tzinfo=UTC)
+
+_TARGETS = ("patrimoine", "personnel", "prestataire", "locataire", "autre")
+
+
+@dataclass
+class AlertsService:
+    """A running alerts app: its URL, its clock, the database, and helpers to drive it."""
+
+    url: str
+    app: FastAPI
+    clock: ManualClock
+    db: asyncpg.Pool
+    bootstrap: str
+    producer: AIOKafkaProducer
+
+    def client(self, token: str = ADMIN_TOKEN) -> httpx.AsyncClient:
+        """An HTTP client with a bearer token."""
+        return httpx.AsyncClient(
+            base_url=self.url, headers={"Authorization": f"Bearer {token}"}, timeout=10
+        )
+
+    async def key(self, role: str, **scope: Any) -> str:
+        """A new key's token."""
+        async with self.db.acquire() as conn:
+            _, token = await create_key(conn, role=role, **scope)
+        return token
+
+    @property
+    def sweeper(self) -> Sweeper:
+        """The app's sweeper, to sweep when the test says."""
+        sweeper = self.app.state.sweeper
+        assert isinstance(sweeper, Sweeper)
+        return sweeper
+
+    async def set_count(
+        self,
+        territory_id: str,
+        day: date,
+        category: str,
+        incidents: int,
+        *,
+        landlord_id: str = "bailleur-a",
+        target: str = "patrimoine",
+        severity: int = 2,
+    ) -> None:
+        """Set one counters row (0 deletes it), as a committed aggregator batch leaves it."""
+        if incidents == 0:
+            await self.db.execute(
+                "DELETE FROM incident_counters WHERE territory_id = $1 AND day = $2 "
+                "AND category = $3 AND landlord_id = $4",
+                territory_id,
+                day,
+                category,
+                landlord_id,
+            )
+            return
+        severities = [incidents if s == severity else 0 for s in (1, 2, 3, 4)]
+        targets = [incidents if t == target else 0 for t in _TARGETS]
+        await self.db.execute(
+            """
+            INSERT INTO incident_counters (territory_id, day, category, landlord_id, incidents,
+                severity_1, severity_2, severity_3, severity_4, target_patrimoine,
+                target_personnel, target_prestataire, target_locataire, target_autre,
+                complaint_aucune)
+            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $5)
+            ON CONFLICT (territory_id, day, category, landlord_id) DO UPDATE SET
+                incidents = excluded.incidents, severity_1 = excluded.severity_1,
+                severity_2 = excluded.severity_2, severity_3 = excluded.severity_3,
+                severity_4 = excluded.severity_4, target_patrimoine = excluded.target_patrimoine,
+                target_personnel = excluded.target_personnel,
+                target_prestataire = excluded.target_prestataire,
+                target_locataire = excluded.target_locataire,
+                target_autre = excluded.target_autre, complaint_aucune = excluded.incidents
+            """,
+            territory_id,
+            day,
+            category,
+            landlord_id,
+            incidents,
+            *severities,
+            *targets,
+        )
+
+    async def announce(self, changes: Sequence[tuple[str, date]]) -> None:
+        """Publish counters.changed.v1 for these (territory, day) pairs, as the aggregator does."""
+        by_territory: dict[str, set[date]] = {}
+        for territory_id, day in changes:
+            by_territory.setdefault(territory_id, set()).add(day)
+        message = {
+            "version": 1,
+            "committed_at": self.clock().isoformat(),
+            "changes": [
+                {"territory_id": t, "days": sorted(d.isoformat() for d in days)}
+                for t, days in sorted(by_territory.items())
+            ],
+        }
+        await self.producer.send_and_wait(topics.COUNTERS_CHANGED, orjson.dumps(message))
+
+    async def wait_for(self, predicate: Any) -> Any:
+        """Poll an async predicate until it returns something truthy (at most WAIT_S)."""
+        try:
+            async with asyncio.timeout(WAIT_S):
+                while not (result := await predicate()):  # noqa: ASYNC110 (polls a service)
+                    await asyncio.sleep(0.05)
+        except TimeoutError:
+            raise AssertionError(f"condition not met within {WAIT_S} s") from None
+        return result
+
+
+@contextlib.asynccontextmanager
+async def serve_alerts(
+    *, database_url: str, bootstrap: str, clock: ManualClock, **overrides: Any
+) -> AsyncIterator[AlertsService]:
+    """Serve the alerts app until the block ends."""
+    settings = AlertsSettings(
+        kafka_bootstrap_servers=bootstrap,
+        database_url=database_url,
+        admin_token=SecretStr(ADMIN_TOKEN),
+        port=free_port(),
+        sweep_interval_s=overrides.pop("sweep_interval_s", 3600.0),
+        retry_base_s=overrides.pop("retry_base_s", 0.2),
+        **overrides,
+    )
+    app = create_app(settings, clock=clock)
+    server = uvicorn.Server(
+        uvicorn.Config(app, host="127.0.0.1", port=settings.port, log_level="warning")
+    )
+    task = asyncio.create_task(server.serve())
+    url = f"http://127.0.0.1:{settings.port}"
+    db = await asyncpg.create_pool(database_url, min_size=1, max_size=4)
+    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all")
+    await producer.start()
+    try:
+        async with httpx.AsyncClient() as http:
+            for _ in range(300):
+                with contextlib.suppress(httpx.HTTPError):
+                    if (await http.get(f"{url}/health/ready")).status_code == 200:
+                        break
+                await asyncio.sleep(0.1)
+            else:
+                raise AssertionError("the alerts app did not become ready")
+        yield AlertsService(url, app, clock, db, bootstrap, producer)
+    finally:
+        await producer.stop()
+        server.should_exit = True
+        await task
+        await db.close()
