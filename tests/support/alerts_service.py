@@ -42,6 +42,7 @@ class AlertsService:
     app: FastAPI
     clock: ManualClock
     db: asyncpg.Pool
+    database_url: str
     bootstrap: str
     producer: AIOKafkaProducer
 
@@ -53,8 +54,11 @@ class AlertsService:
 
     async def key(self, role: str, **scope: Any) -> str:
         """A new key's token."""
-        async with self.db.acquire() as conn:
+        conn = await asyncpg.connect(self.database_url)
+        try:
             _, token = await create_key(conn, role=role, **scope)
+        finally:
+            await conn.close()
         return token
 
     @property
@@ -171,7 +175,7 @@ async def serve_alerts(
                 await asyncio.sleep(0.1)
             else:
                 raise AssertionError("the alerts app did not become ready")
-        yield AlertsService(url, app, clock, db, bootstrap, producer)
+        yield AlertsService(url, app, clock, db, database_url, bootstrap, producer)
     finally:
         await producer.stop()
         server.should_exit = True
