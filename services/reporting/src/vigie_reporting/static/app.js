@@ -93,6 +93,12 @@ function takeToken() {
   }
   return sessionStorage.getItem(TOKEN_KEY);
 }
+/* Links in alert notifications open a territory: `#territory=QN09337M`. */
+function hashTerritory() {
+  const match = location.hash.match(/territory=([^&]+)/);
+  return match ? decodeURIComponent(match[1]) : null;
+}
+window.addEventListener("hashchange", () => { const id = hashTerritory(); if (id && state.me) select(id); });
 function showLogin(error) {
   $("login").hidden = false;
   $("login-error").hidden = !error; $("login-error").textContent = error || "";
@@ -130,6 +136,8 @@ async function start() {
     state.current = state.me.territory_ids[0];
     $("export").hidden = true;
   }
+  const linked = hashTerritory();
+  if (linked && !state.shared) state.current = linked;
   fillPickers();
   await render();
   streamAlerts();
@@ -137,6 +145,7 @@ async function start() {
 function describeKey(me) {
   if (me.role === "admin") return "administrateur — tous les bailleurs";
   if (me.scope === "shared") return `partenaire CLSPD — vue partagée (${me.territory_ids.join(", ")})`;
+  if (me.role === "manager") return `responsable sécurité — ${(me.territory_ids || []).join(", ") || me.landlord_id || ""}`;
   return `bailleur ${me.landlord_id}`;
 }
 
@@ -449,14 +458,36 @@ async function renderShared(id, period) {
 
 /* ---------- alerts (live) ---------- */
 const LEVEL_LABEL = { vigilance: "Vigilance", alerte: "Alerte", critique: "Critique" };
+const mayAcknowledge = () => state.me && (state.me.role === "admin" || state.me.role === "manager");
 function renderAlerts(freshId) {
   const list = [...state.alerts.values()].filter((a) => a.state !== "resolved")
     .sort((a, b) => String(b.changed_at || "").localeCompare(String(a.changed_at || "")));
-  $("alerts").replaceChildren(...(list.length ? list.map((a) => el("li", { class: `${a.level || ""}${a.alert_id === freshId ? " fresh" : ""}`, "data-alert": a.alert_id }, [
-    el("div", { class: "level", text: `${LEVEL_LABEL[a.level] || a.level || "—"}${a.state === "acknowledged" ? " · prise en compte" : ""}` }),
-    el("div", { text: nameOf(a.territory_id) }),
-    el("div", { class: "muted", text: `${a.rule_id || ""}${a.value != null ? ` · valeur ${NF1.format(a.value)}` : ""}${a.threshold != null ? ` / seuil ${NF1.format(a.threshold)}` : ""}` }),
+  $("alerts").replaceChildren(...(list.length ? list.map((a) => el("li", {
+    class: `${a.level || ""}${a.alert_id === freshId ? " fresh" : ""}`, "data-alert": a.alert_id,
+    title: "Ouvrir le territoire", onclick: () => { if (!state.shared) select(a.territory_id); },
+  }, [
+    el("div", { class: "level", text: `${LEVEL_LABEL[a.level] || a.level || "—"}${a.state === "acknowledged" ? ` · pris en compte${a.acknowledged_by ? ` par ${a.acknowledged_by}` : ""}` : ""}` }),
+    el("div", { text: a.territory_name || nameOf(a.territory_id) }),
+    el("div", { class: "muted", text: `${a.rule_name || a.rule_id || ""}${a.value != null ? ` · valeur ${NF1.format(a.value)}` : ""}${a.threshold != null ? ` / seuil ${NF1.format(a.threshold)}` : ""}` }),
+    a.state === "open" && mayAcknowledge() ? el("button", {
+      class: "ack", type: "button", text: "Accuser réception",
+      onclick: (event) => { event.stopPropagation(); acknowledge(a); },
+    }) : null,
   ])) : [el("li", { class: "empty", text: "Aucune alerte ouverte." })]));
+}
+async function acknowledge(alert) {
+  try {
+    const response = await fetch(`/v1/live/alerts/${encodeURIComponent(alert.alert_id)}/ack`, {
+      method: "POST",
+      headers: { Authorization: `Bearer ${state.token}`, "Content-Type": "application/json" },
+      body: JSON.stringify({ note: "depuis le tableau de bord" }),
+    });
+    const body = await response.json().catch(() => ({}));
+    if (!response.ok) throw new Error(body.detail || `accusé de réception refusé (${response.status})`);
+    state.alerts.set(body.alert_id, { ...alert, ...body });
+    renderAlerts(body.alert_id);
+    toast("Alerte prise en compte.");
+  } catch (error) { toast(error.message); }
 }
 function setLive(on, text) { const badge = $("live"); badge.className = `live ${on ? "on" : "off"}`; badge.textContent = text; }
 async function streamAlerts() {
