@@ -15,8 +15,8 @@ import httpx
 import psutil
 import pytest
 
-from tests.support.services import wait_http_ready
 from vigie.platform.processes import die_with_parent, free_port
+from vigie.platform.service_process import wait_ready
 
 pytestmark = [pytest.mark.e2e, pytest.mark.connected]
 
@@ -82,7 +82,7 @@ def test_run_starts_everything_restarts_a_crash_and_stops_cleanly(tmp_path: Path
             time.sleep(0.2)
         else:
             pytest.fail("intake was not restarted")
-        wait_http_ready(services["intake"], timeout=30)
+        wait_ready(services["intake"], timeout=30)
         descendants = psutil.Process(process.pid).children(recursive=True)
     finally:
         process.send_signal(signal.SIGTERM)

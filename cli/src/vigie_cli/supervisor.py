@@ -9,15 +9,13 @@ import asyncio
 import contextlib
 import signal
 import subprocess
-import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import httpx
-
 from vigie.platform.processes import spawn, stop_group
+from vigie.platform.service_process import python_module, ready_reason
 
 OnRestart = Callable[[str, int | None, float], None]
 
@@ -40,7 +38,7 @@ class ChildSpec:
         cls, name: str, module: str, *, env: dict[str, str], url: str | None = None
     ) -> ChildSpec:
         """A child that runs `python -m module` with this interpreter."""
-        return cls(name, [sys.executable, "-m", module], env, url)
+        return cls(name, python_module(module), env, url)
 
 
 @dataclass
@@ -127,23 +125,23 @@ class Supervisor:
 
 
 async def wait_ready(urls: dict[str, str], *, within: float) -> dict[str, str]:
-    """Poll each `/health/ready` until all answer 200; return {name: last reason} if not."""
+    """Poll each `/health/ready` until all answer 200; return {name: last reason} if not.
+
+    Each round probes every pending URL at once, in threads (the probe is blocking and takes
+    at most 2 s), so that a stop request cancels this between rounds."""
     pending = dict(urls)
     reasons: dict[str, str] = {}
     deadline = time.monotonic() + within
-    async with httpx.AsyncClient(timeout=2.0) as client:
-        while pending and time.monotonic() < deadline:
-            for name, url in list(pending.items()):
-                try:
-                    response = await client.get(f"{url}/health/ready")
-                except httpx.HTTPError as exc:
-                    reasons[name] = type(exc).__name__
-                    continue
-                if response.status_code == 200:
-                    del pending[name]
-                    reasons.pop(name, None)
-                else:
-                    reasons[name] = response.text[:200]
-            if pending:
-                await asyncio.sleep(0.2)
+    while pending and time.monotonic() < deadline:
+        answers = await asyncio.gather(
+            *(asyncio.to_thread(ready_reason, url) for url in pending.values())
+        )
+        for name, reason in zip(list(pending), answers, strict=True):
+            if reason is None:
+                del pending[name]
+                reasons.pop(name, None)
+            else:
+                reasons[name] = reason
+        if pending:
+            await asyncio.sleep(0.2)
     return {name: reasons.get(name, "no answer") for name in pending}
