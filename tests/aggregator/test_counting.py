@@ -9,7 +9,7 @@ import uuid
 import asyncpg
 import pytest
 
-from tests.aggregator.support import (
+from tests.support.aggregator import (
     apply,
     random_scenario,
     state_event,

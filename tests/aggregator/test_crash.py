@@ -9,8 +9,7 @@ from pathlib import Path
 import asyncpg
 import pytest
 
-from tests.aggregator.processes import AggregatorProcess
-from tests.aggregator.support import (
+from tests.support.aggregator import (
     event_bytes,
     event_key,
     eventually,
@@ -19,7 +18,7 @@ from tests.aggregator.support import (
     random_scenario,
     stored_counters,
 )
-from tests.aggregator.test_service import service_env
+from tests.support.aggregator_process import AggregatorProcess, service_env
 
 pytestmark = [pytest.mark.connected, pytest.mark.e2e]
 EVENTS = 20_000

@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 import orjson
 import pytest
 
-from tests.aggregator.support import state_event, withdrawal
+from tests.support.aggregator import state_event, withdrawal
 from vigie_aggregator.decode import InvalidMessage, decode_record, events_json
 
 

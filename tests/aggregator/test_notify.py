@@ -9,7 +9,7 @@ import orjson
 import pytest
 from aiokafka import AIOKafkaProducer
 
-from tests.aggregator.support import read_topic
+from tests.support.aggregator import read_topic
 from vigie.contract import topics
 from vigie_aggregator.notify import change_messages, publish_leftovers
 

@@ -8,7 +8,7 @@ from pathlib import Path
 import asyncpg
 import pytest
 
-from tests.aggregator.support import (
+from tests.support.aggregator import (
     apply_in_batches,
     model_counters,
     random_scenario,

@@ -14,7 +14,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tests.aggregator.support import (
+from tests.support.aggregator import (
     apply,
     apply_in_batches,
     model_counters,

@@ -11,8 +11,7 @@ import httpx
 import orjson
 import pytest
 
-from tests.aggregator.processes import AggregatorProcess
-from tests.aggregator.support import (
+from tests.support.aggregator import (
     event_bytes,
     event_key,
     eventually,
@@ -23,19 +22,10 @@ from tests.aggregator.support import (
     state_event,
     stored_counters,
 )
+from tests.support.aggregator_process import AggregatorProcess, service_env
 from vigie.contract import topics
 
 pytestmark = [pytest.mark.connected, pytest.mark.e2e]
-
-
-def service_env(kafka_bootstrap: str, database_url: str, tmp_path: Path) -> dict[str, str]:
-    """The environment of an aggregator process under test."""
-    return {
-        "KAFKA_BOOTSTRAP_SERVERS": kafka_bootstrap,
-        "DATABASE_URL": database_url,
-        "VIGIE_DATA_DIR": str(tmp_path / "data"),
-        "AGGREGATOR_SESSION_TIMEOUT_MS": "6000",
-    }
 
 
 async def counters_match(conn: asyncpg.Connection, expected: object) -> bool:
