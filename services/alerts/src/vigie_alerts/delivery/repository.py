@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from importlib.resources import files
@@ -24,10 +24,13 @@ MARK_DELIVERED = sql("delivery_mark_delivered.sql")
 MARK_FAILED = sql("delivery_mark_failed.sql")
 RELEASE = sql("delivery_release.sql")
 OUTBOX = sql("delivery_outbox.sql")
+NEXT_DUE = sql("delivery_next_due.sql")
 SUBSCRIPTION_STATE = sql("delivery_subscription_state.sql")
 
 # A connection of its own or one borrowed from a pool.
 Conn: TypeAlias = "asyncpg.Connection | PoolConnectionProxy[asyncpg.Record]"
+# Where a notification goes: (subscription, channel).
+Endpoint: TypeAlias = tuple[str, str]
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,9 +69,28 @@ class SubscriptionState(TypedDict):
     delivered: int
 
 
-async def claim_due(conn: Conn, *, now: datetime, limit: int, lease_s: float) -> list[Claimed]:
-    """Lease up to `limit` due notifications for one attempt each, counting the attempt."""
-    rows = await conn.fetch(CLAIM, now, limit, lease_s)
+async def claim_due(
+    conn: Conn,
+    *,
+    now: datetime,
+    limit: int,
+    lease_s: float,
+    per_endpoint: int | None = None,
+    in_flight: Mapping[Endpoint, int] | None = None,
+) -> list[Claimed]:
+    """Lease up to `limit` due notifications for one attempt each, counting the attempt; at
+    most `per_endpoint` per endpoint, counting the caller's `in_flight` (None: no cap)."""
+    busy = in_flight or {}
+    rows = await conn.fetch(
+        CLAIM,
+        now,
+        limit,
+        lease_s,
+        per_endpoint or limit,
+        [subscription_id for subscription_id, _ in busy],
+        [channel for _, channel in busy],
+        list(busy.values()),
+    )
     return [_claimed(row) for row in rows]
 
 
@@ -118,6 +140,14 @@ async def outbox(conn: Conn) -> Outbox:
     row = await conn.fetchrow(OUTBOX)
     assert row is not None  # an aggregate query always returns its row
     return Outbox(pending=row["pending"], next_due=row["next_due"])
+
+
+async def next_due(conn: Conn, *, full: Sequence[Endpoint] = ()) -> datetime | None:
+    """When the earliest pending notification of an endpoint not in `full` falls due."""
+    due: datetime | None = await conn.fetchval(
+        NEXT_DUE, [subscription_id for subscription_id, _ in full], [c for _, c in full]
+    )
+    return due
 
 
 async def subscription_state(conn: Conn, subscription_id: str) -> SubscriptionState:

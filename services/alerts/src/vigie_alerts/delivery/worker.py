@@ -5,8 +5,11 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
-from datetime import datetime, timedelta
+import time
+from collections import Counter
+from datetime import timedelta
 
 import asyncpg
 
@@ -14,7 +17,7 @@ from vigie_alerts.clock import Clock, system_clock
 from vigie_alerts.delivery import repository, webhook
 from vigie_alerts.delivery.email import render_email, send_email
 from vigie_alerts.delivery.outcome import Failure, describe, failure
-from vigie_alerts.delivery.repository import Claimed
+from vigie_alerts.delivery.repository import Claimed, Endpoint
 from vigie_alerts.metrics import AlertsMetrics
 from vigie_alerts.settings import AlertsSettings
 
@@ -24,6 +27,17 @@ MAX_RETRY_DELAY_S = 3600.0
 IDLE_WAIT_S = 1.0  # the longest sleep between looks at the outbox when nobody wakes us
 MIN_WAIT_S = 0.05  # rows due but locked by a replica's claim: look again soon, not in a spin
 MAX_ERROR_BACKOFF_S = 30.0
+# One endpoint (subscription and channel) gets at most this share of the slots at a time. Each
+# send to a dead endpoint lasts the whole timeout while a live one's last milliseconds: without
+# a cap, a dead endpoint with a backlog ends up holding every slot and the live ones starve.
+# With 32 slots, 4 each: a live endpoint still gets up to 4 sends at once, and it takes eight
+# dead endpoints to hold every slot.
+ENDPOINT_SHARE = 8
+
+
+def per_endpoint_cap(concurrency: int) -> int:
+    """How many sends one endpoint may have in flight out of `concurrency` slots."""
+    return max(1, concurrency // ENDPOINT_SHARE)
 
 
 class DeliveryWorker:
@@ -43,7 +57,10 @@ class DeliveryWorker:
         self._clock = clock
         self._client = webhook.create_client(settings)
         self._slots = asyncio.Semaphore(settings.delivery_concurrency)
+        self._per_endpoint = per_endpoint_cap(settings.delivery_concurrency)
         self._in_flight: set[asyncio.Task[None]] = set()
+        self._busy: Counter[Endpoint] = Counter()  # in flight per endpoint
+        self._gauge_refreshed = 0.0
         self._wakeup = asyncio.Event()
         self._stopping = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
@@ -68,11 +85,11 @@ class DeliveryWorker:
         await self._client.aclose()
 
     async def run_once(self) -> int:
-        """Claim the due notifications that fit the free slots, send them, and wait for their
-        outcomes; how many were claimed."""
+        """Claim the due notifications that fit the free slots (and their endpoints' caps), send
+        them, and wait for their outcomes; how many were claimed."""
         tasks = await self._claim_and_send()
         await asyncio.gather(*tasks)
-        await self._refresh_outbox()
+        await self._refresh_gauge()
         return len(tasks)
 
     async def run_forever(self) -> None:
@@ -84,7 +101,9 @@ class DeliveryWorker:
                 self._wakeup.clear()
                 try:
                     await self._claim_and_send()
-                    wait = self._wait_after(await self._refresh_outbox())
+                    wait = await self._wait()
+                    if time.monotonic() - self._gauge_refreshed >= IDLE_WAIT_S:
+                        await self._refresh_gauge()
                     error_backoff = 1.0
                 except Exception:
                     log.exception("delivery: outbox unavailable, retrying in %g s", error_backoff)
@@ -95,9 +114,16 @@ class DeliveryWorker:
         finally:
             await self._drain()
 
-    def _wait_after(self, next_due: datetime | None) -> float:
-        if self._free_slots() == 0 or next_due is None:
+    async def _wait(self) -> float:
+        """How long to sleep unless woken: until the next row we could claim falls due."""
+        if self._free_slots() == 0:
             return IDLE_WAIT_S  # a finished send wakes us
+        # Rows of endpoints at their cap wait for one of their sends to finish, which wakes us.
+        full = [endpoint for endpoint, n in self._busy.items() if n >= self._per_endpoint]
+        async with self._pool.acquire() as conn:
+            next_due = await repository.next_due(conn, full=full)
+        if next_due is None:
+            return IDLE_WAIT_S
         until = (next_due - self._clock()).total_seconds()
         return min(max(until, MIN_WAIT_S), IDLE_WAIT_S)
 
@@ -106,35 +132,51 @@ class DeliveryWorker:
 
     async def _claim_and_send(self) -> list[asyncio.Task[None]]:
         # Claim no more than the free slots: a claimed row waiting for a slot would burn its
-        # lease, and a black-hole endpoint already holds its own slot until the timeout.
-        free = self._free_slots()
-        if free <= 0 or self._stopping.is_set():
-            return []
-        async with self._pool.acquire() as conn:
-            claimed = await repository.claim_due(
-                conn, now=self._clock(), limit=free, lease_s=self._settings.delivery_lease_s
-            )
-        tasks = [asyncio.create_task(self._deliver(row)) for row in claimed]
-        for task in tasks:
-            self._in_flight.add(task)
-            task.add_done_callback(self._finished)
+        # lease, and a black-hole endpoint already holds its own slots until the timeout. A claim
+        # cut short by an endpoint's cap (or a replica's locks) is followed by another, until
+        # the slots are full or nothing more is due.
+        tasks: list[asyncio.Task[None]] = []
+        while (free := self._free_slots()) > 0 and not self._stopping.is_set():
+            async with self._pool.acquire() as conn:
+                claimed = await repository.claim_due(
+                    conn,
+                    now=self._clock(),
+                    limit=free,
+                    lease_s=self._settings.delivery_lease_s,
+                    per_endpoint=self._per_endpoint,
+                    in_flight=self._busy,
+                )
+            if not claimed:
+                break
+            for row in claimed:
+                endpoint = (row.subscription_id, row.channel)
+                self._busy[endpoint] += 1
+                task = asyncio.create_task(self._deliver(row))
+                self._in_flight.add(task)
+                task.add_done_callback(functools.partial(self._finished, endpoint))
+                tasks.append(task)
         return tasks
 
-    def _finished(self, task: asyncio.Task[None]) -> None:
+    def _finished(self, endpoint: Endpoint, task: asyncio.Task[None]) -> None:
         # A slot is free and a retry may be due sooner than the loop's sleep: look again (the
         # wake-ups of sends finishing together make one pass).
         self._in_flight.discard(task)
+        self._busy[endpoint] -= 1
+        if self._busy[endpoint] <= 0:
+            del self._busy[endpoint]
         self._wakeup.set()
 
     async def _drain(self) -> None:
         if self._in_flight:
             await asyncio.gather(*self._in_flight, return_exceptions=True)
 
-    async def _refresh_outbox(self) -> datetime | None:
+    async def _refresh_gauge(self) -> None:
+        # Counting the pending rows reads them all: done at most once per idle wait, not
+        # after every claim.
         async with self._pool.acquire() as conn:
             outbox = await repository.outbox(conn)
         self._metrics.outbox_depth.labels(outbox="deliveries").set(outbox.pending)
-        return outbox.next_due
+        self._gauge_refreshed = time.monotonic()
 
     async def _deliver(self, row: Claimed) -> None:
         try:
