@@ -8,7 +8,7 @@ export UV_PYTHON_PREFERENCE := only-system
 export UV_PYTHON_DOWNLOADS := never
 export UV_PROJECT_ENVIRONMENT := $(VENV)
 
-.PHONY: run test lint format bench install clean
+.PHONY: run test test-fast lint format bench install clean
 
 run: install ## Start everything on embedded defaults, with the demo feed and the dashboard
 	$(VENV)/bin/vigie run
@@ -24,6 +24,13 @@ test: install lint ## The whole suite (lint, unit, integration, end-to-end, brow
 	else \
 	  echo "no PostgreSQL on 127.0.0.1:5432: the second database pass is skipped"; \
 	fi
+
+# The edit loop: what needs no broker, database or child process (tests marked `connected`,
+# `e2e` or `browser` are left out), in about half a minute.
+test-fast: install ## ruff, then the tests that need no broker, database or process
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/pytest -q -m "not connected and not e2e and not browser"
 
 lint: install ## ruff (lint + format check) and mypy --strict
 	$(VENV)/bin/ruff check .

@@ -20,6 +20,28 @@ from vigie_devtools.broker import EmbeddedBroker
 from vigie_devtools.postgres import EmbeddedPostgres
 
 ARTIFACTS = Path(__file__).resolve().parent.parent / "artifacts"
+# The fixtures below that start or reach the real broker or database.
+CONNECTED_FIXTURES = frozenset(
+    {
+        "postgres_admin_url",
+        "template_database",
+        "database_url",
+        "empty_database_url",
+        "db",
+        "kafka_bootstrap",
+        "embedded_broker",
+    }
+)
+
+
+@pytest.hookimpl(tryfirst=True)  # before `-m` deselects
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """A test that asks, even indirectly, for the broker or the database is `connected`, marked
+    or not: `make test-fast` (`-m "not connected …"`) then never starts a server."""
+    for item in items:
+        uses = CONNECTED_FIXTURES.intersection(getattr(item, "fixturenames", ()))
+        if uses and item.get_closest_marker("connected") is None:
+            item.add_marker(pytest.mark.connected)
 
 
 @pytest.fixture(scope="session")
