@@ -15,6 +15,7 @@ from prometheus_client import CollectorRegistry
 from vigie.contract import topics
 from vigie.platform.db import check_database, create_pool
 from vigie.platform.health import Check, health_router
+from vigie.platform.known_territories import KnownTerritories
 from vigie_aggregator.consumer import BatchConsumer, WaitForBatch
 from vigie_aggregator.metrics import create_metrics
 from vigie_aggregator.settings import AggregatorSettings
@@ -51,12 +52,15 @@ def create_app(settings: AggregatorSettings) -> FastAPI:
             heartbeat_interval_ms=max(settings.session_timeout_ms // 5, 500),
             max_partition_fetch_bytes=4 * 2**20,
         )
+        territories = KnownTerritories()
+        await territories.start(pool)
         await producer.start()
         await consumer.start()
         loop = BatchConsumer(
             consumer=consumer,
             producer=producer,
             pool=pool,
+            territories=territories,
             metrics=metrics,
             max_records=settings.batch_max_records,
             fetch_timeout_ms=settings.fetch_timeout_ms,
@@ -85,6 +89,7 @@ def create_app(settings: AggregatorSettings) -> FastAPI:
                     await task
             await consumer.stop()
             await producer.stop()
+            await territories.stop()
             await pool.close()
 
     app = FastAPI(title="Vigie aggregator", lifespan=lifespan)

@@ -23,12 +23,12 @@ from aiokafka.errors import KafkaError
 from aiokafka.structs import ConsumerRecord, TopicPartition
 
 from vigie.contract.events import IncidentState
+from vigie.platform.known_territories import KnownTerritories
 from vigie_aggregator import notify
 from vigie_aggregator.batches import Applied, apply_events
 from vigie_aggregator.decode import Event, InvalidMessage, decode_record
 from vigie_aggregator.dlq import Rejected, send_to_dlq
 from vigie_aggregator.metrics import AggregatorMetrics
-from vigie_aggregator.territories import TerritoryCache
 
 log = logging.getLogger(__name__)
 Record: TypeAlias = ConsumerRecord[bytes, bytes]
@@ -57,6 +57,7 @@ class BatchConsumer:
         consumer: AIOKafkaConsumer,
         producer: AIOKafkaProducer,
         pool: asyncpg.Pool,
+        territories: KnownTerritories,
         metrics: AggregatorMetrics,
         max_records: int,
         fetch_timeout_ms: int,
@@ -65,7 +66,7 @@ class BatchConsumer:
         self._producer = producer
         self._pool = pool
         self._metrics = metrics
-        self._territories = TerritoryCache(pool)
+        self._territories = territories
         self._max_records = max_records
         self._fetch_timeout_ms = fetch_timeout_ms
         # Batches not finished yet: a rebalance waits for them before giving partitions up.

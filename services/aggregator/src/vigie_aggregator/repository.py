@@ -19,7 +19,6 @@ def sql(name: str) -> str:
 
 APPLY_BATCH = sql("apply_batch.sql")
 DELETE_EMPTY_COUNTERS = sql("delete_empty_counters.sql")
-KNOWN_TERRITORIES = sql("known_territories.sql")
 OUTBOX_DELETE = sql("outbox_delete.sql")
 OUTBOX_LEFTOVERS = sql("outbox_leftovers.sql")
 
@@ -82,11 +81,6 @@ def _entry(id: int, territory_ids: list[str], days: list[date]) -> OutboxEntry:
 async def delete_empty_counters(conn: Conn, emptied: list[list[Any]]) -> None:
     """Delete the counter rows a batch brought to zero."""
     await conn.execute(DELETE_EMPTY_COUNTERS, *emptied)
-
-
-async def known_territories(conn: Conn) -> set[str]:
-    """Every territory id an incident may name."""
-    return {row[0] for row in await conn.fetch(KNOWN_TERRITORIES)}
 
 
 async def delete_outbox(conn: Conn, ids: Sequence[int]) -> None:

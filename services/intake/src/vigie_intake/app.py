@@ -18,6 +18,7 @@ from vigie.platform.api import install_error_handlers
 from vigie.platform.auth import Authenticator
 from vigie.platform.db import check_database, create_pool
 from vigie.platform.health import Check, health_router
+from vigie.platform.known_territories import KnownTerritories
 from vigie.platform.qpv_locator import reference_locator
 from vigie_intake.api import intake_router
 from vigie_intake.ingest import Ingestor
@@ -26,7 +27,6 @@ from vigie_intake.open311 import open311_router
 from vigie_intake.publisher import IncidentPublisher
 from vigie_intake.rate_limit import RateLimiter
 from vigie_intake.settings import IntakeSettings
-from vigie_intake.territories import KnownTerritories
 
 
 def create_app(settings: IntakeSettings) -> FastAPI:

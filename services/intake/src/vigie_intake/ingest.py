@@ -12,9 +12,9 @@ from typing import Literal
 
 from vigie.platform.api import ApiError
 from vigie.platform.auth import Principal
+from vigie.platform.known_territories import KnownTerritories
 from vigie_intake.metrics import IntakeMetrics
 from vigie_intake.publisher import BrokerUnavailable, IncidentPublisher
-from vigie_intake.territories import KnownTerritories
 from vigie_intake.validation import (
     UNKNOWN_TERRITORY,
     Accepted,
