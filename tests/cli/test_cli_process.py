@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.cli.support import run_cli
+from tests.support.cli import run_cli
 from vigie.platform.processes import free_port
 
 pytestmark = pytest.mark.e2e

@@ -16,7 +16,7 @@ from pathlib import Path
 import orjson
 import pytest
 
-from tests.cli.support import ADMIN_TOKEN, first_line, intake_on, read_incidents, run_cli
+from tests.support.cli import ADMIN_TOKEN, first_line, intake_on, read_incidents, run_cli
 from tests.support.services import service_process
 from vigie.contract.events import parse_event
 from vigie.platform.processes import free_port

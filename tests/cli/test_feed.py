@@ -9,7 +9,7 @@ import httpx
 import orjson
 import pytest
 
-from tests.cli.conftest import NOW
+from tests.support.cli import NOW
 from vigie.platform.territories import Territory
 from vigie_cli.commands.simulate import _history_size
 from vigie_cli.demo.feed import FeedStats, LandlordSystem, Reporter, live_feed, send_history

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.cli.conftest import NOW
+from tests.support.cli import NOW
 from vigie.contract.events import FieldError, IncidentState, coerce_csv_row, validate_event
 from vigie_cli.incident_csv import (
     Chunk,

@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 
 import pytest
 
-from tests.cli.conftest import NOW
+from tests.support.cli import NOW
 from vigie.contract.events import IncidentState, IncidentWithdrawn, validate_event
 from vigie.contract.nomenclature import default_nomenclature
 from vigie.contract.privacy import EMAIL_MASK, PHONE_MASK

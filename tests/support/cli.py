@@ -1,4 +1,4 @@
-"""Helpers of the CLI end-to-end tests: a real intake process, the CLI as a subprocess, and a
+"""Helpers of the CLI tests: a fixed "now", a real intake process, the CLI as a subprocess, and a
 reader of `incidents.v1`."""
 
 from __future__ import annotations
@@ -9,6 +9,7 @@ import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 
 from aiokafka import AIOKafkaConsumer
@@ -18,6 +19,7 @@ from tests.support.services import service_process
 from vigie.contract import topics
 
 ADMIN_TOKEN = "cli-e2e-admin-token"
+NOW = datetime(2026, 11, 26, 1, 30, tzinfo=UTC)  # the clock of the feed and scenario tests
 
 
 @dataclass(frozen=True)
