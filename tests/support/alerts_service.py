@@ -1,12 +1,13 @@
 """The alerts app served for real (uvicorn on a free port, in the test's event loop) against
 the real database and broker, with a clock the test moves; counter rows written as the
-aggregator writes them, and counters.changed.v1 messages announcing them."""
+aggregator writes them, and counters.changed.v1 messages announcing them. Also what the tests
+read back: the notification outbox, the alerts.v1 topic, and the live stream (SSE)."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
@@ -15,11 +16,11 @@ import asyncpg
 import httpx
 import orjson
 import uvicorn
-from aiokafka import AIOKafkaProducer
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from fastapi import FastAPI
 from pydantic import SecretStr
 
-from tests.support.alerts import WAIT_S, ManualClock
+from tests.support.alerts import WAIT_S, ManualClock, Received, WebhookReceiver
 from vigie.contract import topics
 from vigie.platform.auth import create_key
 from vigie.platform.processes import free_port
@@ -141,6 +142,134 @@ class AlertsService:
         except TimeoutError:
             raise AssertionError(f"condition not met within {WAIT_S} s") from None
         return result
+
+    async def wait_received(self, receiver: WebhookReceiver, count: int) -> list[Received]:
+        """The receiver's requests once there are at least `count` (at most WAIT_S)."""
+
+        async def enough() -> bool:
+            return len(receiver.received) >= count
+
+        await self.wait_for(enough)
+        return receiver.received
+
+    async def deliveries(self, subscription_id: str) -> list[asyncpg.Record]:
+        """A subscription's notifications in the outbox, oldest first: dedup_key, state, kind,
+        payload. Recipients are chosen in the change's own transaction, so a change without a
+        row here is never sent to that subscription."""
+        return await self.db.fetch(
+            "SELECT dedup_key, state, payload ->> 'kind' AS kind, payload::text AS payload "
+            "FROM alert_deliveries WHERE subscription_id = $1 ORDER BY id",
+            subscription_id,
+        )
+
+    async def history(self, api: httpx.AsyncClient, alert_id: str, count: int) -> list[Any]:
+        """An alert's history once it has at least `count` changes (at most WAIT_S)."""
+
+        async def changes() -> list[Any] | None:
+            history: list[Any] = (await api.get(f"/v1/alerts/{alert_id}")).json()["history"]
+            return history if len(history) >= count else None
+
+        result: list[Any] = await self.wait_for(changes)
+        return result
+
+    async def only_alert(
+        self, api: httpx.AsyncClient, *, rule_id: str, territory_id: str
+    ) -> dict[str, Any]:
+        """The alert of a rule on a territory once it exists (there must be exactly one)."""
+
+        async def found() -> list[dict[str, Any]]:
+            listed = (await api.get("/v1/alerts", params={"territory_id": territory_id})).json()
+            return [a for a in listed["alerts"] if a["rule_id"] == rule_id]
+
+        alerts: list[dict[str, Any]] = await self.wait_for(found)
+        assert len(alerts) == 1, alerts
+        return alerts[0]
+
+
+async def read_alert_changes(
+    bootstrap: str, *, until: Callable[[list[tuple[bytes, dict[str, Any]]]], bool]
+) -> list[tuple[bytes, dict[str, Any]]]:
+    """(key, payload) of alerts.v1 from the beginning of every partition, read until `until`
+    holds for what was read (at most WAIT_S)."""
+    # Partitions assigned by hand: joining a consumer group costs seconds on the local broker.
+    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
+    await consumer.start()
+    records: list[tuple[bytes, dict[str, Any]]] = []
+    try:
+        await consumer.topics()
+        partitions = consumer.partitions_for_topic(topics.ALERTS) or set()
+        consumer.assign([TopicPartition(topics.ALERTS, p) for p in sorted(partitions)])
+        await consumer.seek_to_beginning()
+        async with asyncio.timeout(WAIT_S):
+            while not until(records):
+                batch = await consumer.getmany(timeout_ms=200)
+                for partition_records in batch.values():
+                    records.extend(
+                        (r.key or b"", orjson.loads(r.value or b"")) for r in partition_records
+                    )
+    except TimeoutError:
+        raise AssertionError(f"alerts.v1 did not hold what was expected: {records}") from None
+    finally:
+        await consumer.stop()
+    return records
+
+
+class SseListener:
+    """`GET /v1/alerts/stream` held open in the background, keeping its `alert` events."""
+
+    def __init__(self, client: httpx.AsyncClient) -> None:
+        self.events: list[dict[str, Any]] = []
+        self.ids: list[str] = []
+        self.status: int | None = None
+        self._client = client
+        self._answered = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+
+    async def start(self) -> int:
+        """Connect; the answer's status (200 once the stream's first comment arrived)."""
+        self._task = asyncio.create_task(self._listen())
+        async with asyncio.timeout(WAIT_S):
+            await self._answered.wait()
+        assert self.status is not None
+        return self.status
+
+    async def close(self) -> None:
+        """Disconnect."""
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+
+    async def wait_events(self, count: int) -> list[dict[str, Any]]:
+        """The events once there are at least `count` (at most WAIT_S)."""
+        try:
+            async with asyncio.timeout(WAIT_S):
+                while len(self.events) < count:  # noqa: ASYNC110 (filled by the listening task)
+                    await asyncio.sleep(0.02)
+        except TimeoutError:
+            raise AssertionError(f"{count} events expected, got {self.events}") from None
+        return self.events
+
+    async def _listen(self) -> None:
+        # No read timeout: the stream sends a keep-alive comment only every 15 s.
+        timeout = httpx.Timeout(10.0, read=None)
+        async with self._client.stream("GET", "/v1/alerts/stream", timeout=timeout) as response:
+            self.status = response.status_code
+            if response.status_code != 200:
+                self._answered.set()
+                return
+            event: str | None = None
+            async for line in response.aiter_lines():
+                if line.startswith(":"):
+                    self._answered.set()
+                elif line.startswith("event: "):
+                    event = line.removeprefix("event: ")
+                elif line.startswith("id: "):
+                    self.ids.append(line.removeprefix("id: "))
+                elif line.startswith("data: ") and event == "alert":
+                    self.events.append(orjson.loads(line.removeprefix("data: ")))
+                elif not line:
+                    event = None
 
 
 @contextlib.asynccontextmanager
