@@ -122,3 +122,37 @@ def test_the_healthcheck_says_what_is_wrong(argv: list[str], code: int) -> None:
     )
     assert done.returncode == code
     assert done.stderr.strip()
+
+
+def test_the_build_stage_makes_an_environment_without_development_tools(tmp_path: Path) -> None:
+    """The build stage's own RUN commands (but the first, which installs uv), run here with the
+    image's /opt/vigie moved to a temporary folder: the locked environment they make has the
+    CLI and the services, the reference territories at their fixed path, and nothing for
+    development."""
+    uv = REPO / ".tools" / "bin" / "uv"
+    if not uv.exists():
+        pytest.skip("no uv in .tools/ (`make install` puts it there)")
+    build, _ = stages()
+    prefix = tmp_path / "opt-vigie"
+    env_pairs = [v for c in instructions(build, "ENV") for v in c.value]
+    env = dict(zip(env_pairs[::2], env_pairs[1::2], strict=True))
+    env = {k: v.replace("/opt/vigie", str(prefix)) for k, v in env.items()}
+    env = {**os.environ, **env, "PATH": f"{uv.parent}{os.pathsep}{os.environ['PATH']}"}
+    env["UV_COMPILE_BYTECODE"] = "0"  # the image's start-up speed; half this test's time here
+    env.pop("VIRTUAL_ENV", None)
+    for run in instructions(build, "RUN")[1:]:
+        script = run.value[0].replace("/opt/vigie", str(prefix))
+        done = subprocess.run(
+            ["sh", "-c", script], cwd=REPO, env=env, capture_output=True, text=True,
+            timeout=300, check=False,
+        )  # fmt: skip
+        assert done.returncode == 0, f"{script}\n{done.stdout}\n{done.stderr}"
+    python = str(prefix / "bin" / "python")
+    for module in ("vigie_devtools", "pytest", "ruff", "mypy", "yaml"):
+        found = subprocess.run([python, "-c", f"import {module}"], capture_output=True, check=False)
+        assert found.returncode != 0, f"{module} is in the image's environment"
+    cli = subprocess.run(
+        [str(prefix / "bin" / "vigie"), "--help"], capture_output=True, check=False
+    )
+    assert cli.returncode == 0
+    assert (prefix / "share" / "vigie" / "qpv_2024.csv").stat().st_size > 100_000
