@@ -7,7 +7,7 @@ from datetime import UTC, date, datetime
 import asyncpg
 import orjson
 import pytest
-from aiokafka import AIOKafkaProducer
+from faststream.kafka import KafkaBroker
 
 from tests.support.aggregator import read_topic
 from vigie.contract import topics
@@ -61,12 +61,12 @@ async def test_changes_a_crashed_process_left_are_published_by_another(
         ["QN00103M"],
         [d1],
     )
-    producer = AIOKafkaProducer(bootstrap_servers=kafka_bootstrap, enable_idempotence=False)
-    await producer.start()
+    broker = KafkaBroker(kafka_bootstrap, acks="all", enable_idempotence=False)
+    await broker.start()
     try:
-        assert await publish_leftovers(producer, pool) == 1
+        assert await publish_leftovers(broker, pool) == 1
     finally:
-        await producer.stop()
+        await broker.stop()
     (record,) = await read_topic(kafka_bootstrap, topics.COUNTERS_CHANGED, at_least=1, within=5)
     changes = orjson.loads(record.value)["changes"]
     assert changes == [

@@ -18,9 +18,10 @@ from dataclasses import dataclass
 from typing import TypeAlias
 
 import asyncpg
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRebalanceListener
+from aiokafka import AIOKafkaConsumer, ConsumerRebalanceListener
 from aiokafka.errors import KafkaError
 from aiokafka.structs import ConsumerRecord, TopicPartition
+from faststream.kafka import KafkaBroker
 
 from vigie.contract.events import IncidentState
 from vigie.platform.known_territories import KnownTerritories
@@ -55,7 +56,7 @@ class BatchConsumer:
         self,
         *,
         consumer: AIOKafkaConsumer,
-        producer: AIOKafkaProducer,
+        broker: KafkaBroker,
         pool: asyncpg.Pool,
         territories: KnownTerritories,
         metrics: AggregatorMetrics,
@@ -63,7 +64,7 @@ class BatchConsumer:
         fetch_timeout_ms: int,
     ) -> None:
         self._consumer = consumer
-        self._producer = producer
+        self._broker = broker
         self._pool = pool
         self._metrics = metrics
         self._territories = territories
@@ -173,7 +174,7 @@ class BatchConsumer:
     ) -> None:
         """Apply one decoded batch end to end, offsets committed last (and after those of the
         batch `after`). `applied` is set once its transaction has committed."""
-        dlq = asyncio.create_task(send_to_dlq(self._producer, decoded.rejected))
+        dlq = asyncio.create_task(send_to_dlq(self._broker, decoded.rejected))
         try:
             outcome = await apply_events(self._pool, decoded.events, metrics=self._metrics)
         finally:
@@ -183,10 +184,10 @@ class BatchConsumer:
             Rejected(decoded.sources[index], f"(storage): {message}", "storage")
             for index, message in outcome.refused
         ]
-        await send_to_dlq(self._producer, refused)
+        await send_to_dlq(self._broker, refused)
         if after is not None:
             await after
-        await notify.announce(self._producer, self._pool, outcome.outbox)
+        await notify.announce(self._broker, self._pool, outcome.outbox)
         await self._commit(decoded.batch)
         self._record(outcome, [*decoded.rejected, *refused], decoded)
 
@@ -247,7 +248,7 @@ class BatchConsumer:
 
     async def _publish_leftovers(self) -> None:
         try:
-            await notify.publish_leftovers(self._producer, self._pool)
+            await notify.publish_leftovers(self._broker, self._pool)
         except (OSError, KafkaError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
             log.warning("could not publish outbox leftovers: %r", exc)
 

@@ -6,6 +6,8 @@ from dataclasses import dataclass
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 
+from vigie.contract import topics
+
 
 @dataclass(frozen=True)
 class AggregatorMetrics:
@@ -42,7 +44,7 @@ def create_metrics(registry: CollectorRegistry) -> AggregatorMetrics:
         ),
         dlq=Counter(
             "vigie_aggregator_events_dlq",
-            "Records sent to incidents.dlq.v1",
+            f"Records sent to {topics.INCIDENTS_DLQ}",
             ["reason"],
             registry=registry,
         ),

@@ -3,7 +3,9 @@
 The batch's own statement (apply_batch.sql) writes the changed pairs to an outbox table; after
 the commit they are formatted into messages, published, then deleted. A process that dies in
 between leaves them for any replica to publish (at least once). The format is documented next
-to `vigie.contract.topics.COUNTERS_CHANGED`.
+to `vigie.contract.topics.COUNTERS_CHANGED`. Published through the aggregator's FastStream
+broker, so `/metrics` counts them (`faststream_published_messages_total{destination=
+"counters.changed.v1"}`).
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ from datetime import UTC, date, datetime
 
 import asyncpg
 import orjson
-from aiokafka import AIOKafkaProducer
+from faststream.kafka import KafkaBroker
 
 from vigie.contract import topics
 from vigie_aggregator import repository
@@ -51,35 +53,35 @@ def change_messages(
     ]
 
 
-async def publish(producer: AIOKafkaProducer, payloads: list[bytes]) -> None:
-    """Publish messages and wait for the broker's acknowledgements."""
-    futures = [await producer.send(topics.COUNTERS_CHANGED, value=payload) for payload in payloads]
-    await asyncio.gather(*futures)
+async def publish(broker: KafkaBroker, payloads: list[bytes]) -> None:
+    """Publish messages and wait for the broker's acknowledgements (concurrent publishes: the
+    producer sends them together)."""
+    await asyncio.gather(
+        *(broker.publish(payload, topics.COUNTERS_CHANGED) for payload in payloads)
+    )
 
 
-async def announce(
-    producer: AIOKafkaProducer, pool: asyncpg.Pool, entries: list[OutboxEntry]
-) -> None:
+async def announce(broker: KafkaBroker, pool: asyncpg.Pool, entries: list[OutboxEntry]) -> None:
     """Publish a committed batch's changes, then forget them."""
     if not entries:
         return
     async with pool.acquire() as conn:
-        await _publish_and_forget(producer, conn, entries)
+        await _publish_and_forget(broker, conn, entries)
 
 
-async def publish_leftovers(producer: AIOKafkaProducer, pool: asyncpg.Pool) -> int:
+async def publish_leftovers(broker: KafkaBroker, pool: asyncpg.Pool) -> int:
     """Publish what crashed processes left in the outbox; return how many entries."""
     async with pool.acquire() as conn, conn.transaction():
         entries = await repository.outbox_leftovers(conn, older_than_s=LEFTOVER_AGE_S)
         if entries:
-            await _publish_and_forget(producer, conn, entries)
+            await _publish_and_forget(broker, conn, entries)
     if entries:
         log.info("published the changes of %d batches left by a previous run", len(entries))
     return len(entries)
 
 
 async def _publish_and_forget(
-    producer: AIOKafkaProducer, conn: repository.Conn, entries: list[OutboxEntry]
+    broker: KafkaBroker, conn: repository.Conn, entries: list[OutboxEntry]
 ) -> None:
-    await publish(producer, change_messages(pair for entry in entries for pair in entry.changes))
+    await publish(broker, change_messages(pair for entry in entries for pair in entry.changes))
     await repository.delete_outbox(conn, [entry.id for entry in entries])
