@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING, Annotated, Any, Literal, TypeAlias
+from typing import TYPE_CHECKING, Annotated, Any, Literal, TypeAlias, get_args
 from uuid import UUID
 
 import orjson
@@ -41,8 +41,9 @@ _MAX_AGE_S = MAX_AGE.total_seconds()
 
 Target: TypeAlias = Literal["patrimoine", "personnel", "prestataire", "locataire", "autre"]
 Complaint: TypeAlias = Literal["plainte", "main_courante", "aucune", "inconnu"]
-TARGETS: tuple[str, ...] = ("patrimoine", "personnel", "prestataire", "locataire", "autre")
-COMPLAINTS: tuple[str, ...] = ("plainte", "main_courante", "aucune", "inconnu")
+# The values of each, in the contract's order, for code that lists or draws them.
+TARGETS: tuple[str, ...] = get_args(Target)
+COMPLAINTS: tuple[str, ...] = get_args(Complaint)
 
 Identifier = Annotated[str, StringConstraints(min_length=1, max_length=64, strip_whitespace=False)]
 
