@@ -23,29 +23,48 @@ from vigie.platform.runfile import RunFile, remove_run_file, write_run_file
 from vigie.platform.settings import VigieSettings
 from vigie.platform.territories import parse_territories, reference_csv
 from vigie.platform.territory_store import store_territories
+from vigie_aggregator.settings import AggregatorSettings
 from vigie_alerts.defaults import seed_default_rules
+from vigie_alerts.settings import AlertsSettings
 from vigie_cli.console import console, err_console
 from vigie_cli.errors import CliError
 from vigie_cli.supervisor import ChildSpec, Supervisor, wait_ready
+from vigie_intake.settings import IntakeSettings
+from vigie_reporting.settings import ReportingSettings
 
 READY_TIMEOUT_S = 60.0
-SERVICES = ("intake", "aggregator", "alerts", "reporting")
+# The four services in start order, each with the default port of its own settings (8081-8084,
+# docs/contract.md §1).
+DEFAULT_PORTS: dict[str, int] = {
+    name: settings.model_fields["port"].default
+    for name, settings in (
+        ("intake", IntakeSettings),
+        ("aggregator", AggregatorSettings),
+        ("alerts", AlertsSettings),
+        ("reporting", ReportingSettings),
+    )
+}
+SERVICES = tuple(DEFAULT_PORTS)
 
 
 class RunSettings(VigieSettings):
     """What `vigie run` reads from the environment."""
 
     intake_port: int = Field(
-        default=8081, validation_alias=AliasChoices("INTAKE_PORT", "intake_port")
+        default=DEFAULT_PORTS["intake"],
+        validation_alias=AliasChoices("INTAKE_PORT", "intake_port"),
     )
     aggregator_port: int = Field(
-        default=8082, validation_alias=AliasChoices("AGGREGATOR_PORT", "aggregator_port")
+        default=DEFAULT_PORTS["aggregator"],
+        validation_alias=AliasChoices("AGGREGATOR_PORT", "aggregator_port"),
     )
     alerts_port: int = Field(
-        default=8083, validation_alias=AliasChoices("ALERTS_PORT", "alerts_port")
+        default=DEFAULT_PORTS["alerts"],
+        validation_alias=AliasChoices("ALERTS_PORT", "alerts_port"),
     )
     reporting_port: int = Field(
-        default=8084, validation_alias=AliasChoices("REPORTING_PORT", "reporting_port")
+        default=DEFAULT_PORTS["reporting"],
+        validation_alias=AliasChoices("REPORTING_PORT", "reporting_port"),
     )
     aggregator_replicas: int = Field(
         default=1,

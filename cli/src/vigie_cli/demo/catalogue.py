@@ -17,8 +17,9 @@ class CategoryProfile:
     weight: float  # relative frequency among all incidents
     severities: tuple[float, float, float, float]  # weights of severity 1..4
     targets: dict[str, float]
-    # Weights of plainte, main_courante, aucune, inconnu: plainte is much rarer than the
-    # incident itself (the "complaint gap" the dashboard shows).
+    # Weights of the complaint values in the contract's order (vigie.contract.events.COMPLAINTS:
+    # plainte, main_courante, aucune, inconnu): plainte is much rarer than the incident itself
+    # (the "complaint gap" the dashboard shows).
     complaints: tuple[float, float, float, float]
     cost_eur: tuple[float, float] | None  # (typical, high) repair cost, None when not costed
     texts: tuple[str, ...]
@@ -276,8 +277,6 @@ PROFILES: tuple[CategoryProfile, ...] = (
         ),
     ),
 )
-
-COMPLAINT_VALUES = ("plainte", "main_courante", "aucune", "inconnu")
 
 # Categories that flare up on a hotspot (a deal point settling in, rodéos every evening).
 SURGE_CATEGORIES = frozenset({"TRA-DEA", "OCC-ROD", "OCC-HAL", "PER-VER", "BIE-INC"})

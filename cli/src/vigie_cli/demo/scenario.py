@@ -15,11 +15,10 @@ from itertools import accumulate
 from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
-from vigie.contract.events import CORRECTED, REPORTED, WITHDRAWN
+from vigie.contract.events import COMPLAINTS, CORRECTED, REPORTED, WITHDRAWN
 from vigie.contract.nomenclature import default_nomenclature
 from vigie.platform.territories import Territory
 from vigie_cli.demo.catalogue import (
-    COMPLAINT_VALUES,
     CONTACT_SUFFIXES,
     HOUR_WEIGHTS,
     PLACES,
@@ -131,7 +130,7 @@ class Scenario:
             "occurred_at": occurred_at.astimezone(self.tz).isoformat(timespec="seconds"),
             "severity": self._pick(range(1, 5), profile.severities),
             "target": self._pick(profile.targets, profile.targets.values()),
-            "complaint": self._pick(COMPLAINT_VALUES, profile.complaints),
+            "complaint": self._pick(COMPLAINTS, profile.complaints),
         }
         if self.rng.random() < 0.9:
             event["residence_id"] = self.rng.choice(site.residences)
