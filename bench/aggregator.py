@@ -45,6 +45,8 @@ from aiokafka.admin import AIOKafkaAdminClient
 from bench._http import KeepAlive
 from bench._services import UNLIMITED_INTAKE, start_service, stop, wait_ready
 from vigie.contract import topics
+from vigie.contract.events import COMPLAINTS, CORRECTED, REPORTED, TARGETS
+from vigie.contract.nomenclature import default_nomenclature
 from vigie.platform.kafka import ensure_topics
 from vigie.platform.migrate import apply_migrations
 from vigie.platform.territories import parse_territories, reference_csv
@@ -53,9 +55,9 @@ from vigie_devtools.broker import EmbeddedBroker
 from vigie_devtools.postgres import EmbeddedPostgres
 
 PARIS = ZoneInfo("Europe/Paris")
+# The categories drawn: a choice of frequent ones among the nomenclature's (checked when the
+# load is built); targets and complaints are drawn from the contract's lists.
 CATEGORIES = ("ENV-DEP", "BIE-TAG", "BIE-DEG", "VOI-BRU", "OCC-HAL", "PER-VER", "TRA-DEA")
-TARGETS = ("patrimoine", "personnel", "prestataire", "locataire", "autre")
-COMPLAINTS = ("plainte", "main_courante", "aucune", "inconnu")
 ADMIN_TOKEN = "bench-" + secrets.token_urlsafe(16)
 INTAKE_CONNECTIONS = 16  # enough for 500 requests/s at a few ms each
 PARTITIONS = 12
@@ -76,7 +78,7 @@ def state(rng: random.Random, territories: list[str], number: int, revision: int
     occurred = datetime.now(UTC) - timedelta(days=rng.randrange(365), minutes=rng.randrange(1440))
     return {
         "event_id": str(uuid.uuid4()),
-        "type": "incident.reported" if revision == 1 else "incident.corrected",
+        "type": REPORTED if revision == 1 else CORRECTED,
         "incident_id": f"INC-{number}",
         "revision": revision,
         "landlord_id": f"L{number % 7}",
@@ -99,6 +101,9 @@ def counter_key(event: dict[str, Any]) -> CounterKey:
 
 def build_load(total: int, seed: int = 1) -> tuple[list[tuple[bytes, bytes]], Counter[CounterKey]]:
     """(key, value) messages in arrival order, and the exact expected counts."""
+    unknown = set(CATEGORIES) - default_nomenclature().category_codes()
+    if unknown:
+        raise ValueError(f"not in the nomenclature: {sorted(unknown)}")
     rng = random.Random(seed)
     territories = qpv_ids()
     duplicates, corrections, garbage = total // 10, total // 20, total // 100
@@ -120,7 +125,7 @@ def build_load(total: int, seed: int = 1) -> tuple[list[tuple[bytes, bytes]], Co
         events.insert(rng.randrange(len(events)), events[rng.randrange(len(events))])
     messages = [(e["territory_id"].encode(), orjson.dumps(e)) for e in events]
     for _ in range(garbage):
-        bad = rng.choice((b"{not json", b'{"type": "incident.reported"}', b"\x00\x01"))
+        bad = rng.choice((b"{not json", b'{"type": "%s"}' % REPORTED.encode(), b"\x00\x01"))
         messages.insert(rng.randrange(len(messages)), (b"garbage", bad))
     return messages, Counter(counter_key(event) for event in final.values())
 

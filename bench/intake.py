@@ -43,6 +43,8 @@ from aiokafka import AIOKafkaProducer
 
 from bench._http import KeepAlive
 from bench._services import UNLIMITED_INTAKE, start_service, stop, wait_ready
+from vigie.contract import topics
+from vigie.contract.events import COMPLAINTS, REPORTED, TARGETS
 from vigie.contract.nomenclature import default_nomenclature
 from vigie.platform.kafka import ensure_topics
 from vigie.platform.migrate import apply_migrations
@@ -77,7 +79,7 @@ def make_event(rng: random.Random, territories: list[str]) -> dict[str, Any]:
     occurred = datetime.now(UTC) - timedelta(minutes=rng.randint(1, 60 * 24 * 30))
     event: dict[str, Any] = {
         "event_id": str(uuid.uuid4()),
-        "type": "incident.reported",
+        "type": REPORTED,
         "incident_id": f"INC-{rng.randrange(10**9):09d}",
         "revision": 1,
         "landlord_id": f"HLM-{rng.randint(1, 20):02d}",
@@ -86,8 +88,8 @@ def make_event(rng: random.Random, territories: list[str]) -> dict[str, Any]:
         "category": rng.choice(codes),
         "occurred_at": occurred.isoformat(timespec="seconds"),
         "severity": rng.randint(1, 4),
-        "target": rng.choice(["patrimoine", "personnel", "locataire", "autre"]),
-        "complaint": rng.choice(["plainte", "main_courante", "aucune", "inconnu"]),
+        "target": rng.choice(TARGETS),
+        "complaint": rng.choice(COMPLAINTS),
         "description": "Constat du gardien lors de la ronde du soir, hall B, porte forcée.",
     }
     if rng.random() < 1 / 3:
@@ -108,9 +110,9 @@ async def bare_producer(bootstrap: str, events: list[dict[str, Any]]) -> float:
     )
     await producer.start()
     try:
-        await (await producer.send("incidents.v1", records[0][1], key=records[0][0]))  # warm-up
+        await (await producer.send(topics.INCIDENTS, records[0][1], key=records[0][0]))  # warm-up
         started = time.perf_counter()
-        futures = [await producer.send("incidents.v1", v, key=k) for k, v in records]
+        futures = [await producer.send(topics.INCIDENTS, v, key=k) for k, v in records]
         await asyncio.gather(*futures)
         return len(records) / (time.perf_counter() - started)
     finally:

@@ -36,6 +36,7 @@ import httpx
 
 from tests.support.infra import create_database
 from tests.support.services import service_process
+from vigie.contract.events import COMPLAINTS, TARGETS
 from vigie.contract.nomenclature import default_nomenclature
 from vigie.platform.kafka import ensure_topics
 from vigie.platform.migrate import apply_migrations
@@ -72,10 +73,8 @@ INSERT INTO incidents (landlord_id, incident_id, revision, event_id, withdrawn, 
 SELECT 'hlm-0' || (1 + floor(d.l * 8))::int, 'B' || d.g, 1, gen_random_uuid(), d.w < 0.02,
        q.territory_id, c.category, d.occurred_at, (d.occurred_at AT TIME ZONE 'Europe/Paris')::date,
        CASE WHEN d.s < 0.40 THEN 1 WHEN d.s < 0.75 THEN 2 WHEN d.s < 0.93 THEN 3 ELSE 4 END,
-       CASE WHEN d.t < 0.60 THEN 'patrimoine' WHEN d.t < 0.72 THEN 'personnel'
-            WHEN d.t < 0.77 THEN 'prestataire' WHEN d.t < 0.95 THEN 'locataire' ELSE 'autre' END,
-       CASE WHEN d.p < 0.18 THEN 'plainte' WHEN d.p < 0.25 THEN 'main_courante'
-            WHEN d.p < 0.85 THEN 'aucune' ELSE 'inconnu' END,
+       ($4::text[])[width_bucket(d.t, $5::float8[]) + 1],
+       ($6::text[])[width_bucket(d.p, $7::float8[]) + 1],
        CASE WHEN d.k < 0.4 THEN round((-300 * ln(1 - d.k2))::numeric, 2) END
 FROM (
     SELECT g, random() AS l, random() AS w, random() AS s, random() AS t, random() AS p,
@@ -90,6 +89,11 @@ ORDER BY d.occurred_at
 """
 
 CATEGORY_WEIGHTS = [14, 3, 6, 12, 16, 2, 4, 9, 2, 6, 8, 3, 2, 3, 3, 1, 5, 2]
+# The contract's targets and complaint values (TARGETS, COMPLAINTS) are drawn by cutting [0, 1)
+# at these bounds, in their order: targets 60 %, 12 %, 5 %, 18 %, 5 % (patrimoine first);
+# complaints 18 %, 7 %, 60 %, 15 % (plainte first).
+TARGET_BOUNDS = [0.60, 0.72, 0.77, 0.95]
+COMPLAINT_BOUNDS = [0.18, 0.25, 0.85]
 
 
 async def load(dsn: str, *, count: int) -> dict[str, float]:
@@ -106,7 +110,16 @@ async def load(dsn: str, *, count: int) -> dict[str, float]:
         await conn.execute(CATEGORY_SLOTS, categories, CATEGORY_WEIGHTS)
         slots = await conn.fetchval("SELECT count(*) FROM qpv_slots")
         category_slots = await conn.fetchval("SELECT count(*) FROM category_slots")
-        await conn.execute(INCIDENTS_DRAWN, count, slots, category_slots)
+        await conn.execute(
+            INCIDENTS_DRAWN,
+            count,
+            slots,
+            category_slots,
+            list(TARGETS),
+            TARGET_BOUNDS,
+            list(COMPLAINTS),
+            COMPLAINT_BOUNDS,
+        )
         timings["draw incidents"] = time.perf_counter() - started
         started = time.perf_counter()
         # The counters are built the way `vigie rebuild` builds them.
