@@ -1,21 +1,24 @@
 """What every HTTP service shares: the error shape of docs/contract.md §5
-(`{"error", "detail", "errors": [{"field", "message"}]}`) and the authentication dependencies."""
+(`{"error", "detail", "errors": [{"field", "message"}]}`), typed access to the resources an
+app's lifespan opens, and the authentication dependencies."""
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable, Mapping
-from typing import Annotated, Any
+from typing import Annotated, Any, Generic, TypeVar
 
 from fastapi import Depends, FastAPI, Header, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from starlette.applications import Starlette
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from vigie.platform.auth import Authenticator, Principal, Role
 from vigie.platform.auth.authenticator import Unauthenticated
 
 _log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 
 class ApiError(Exception):
@@ -97,11 +100,42 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(Exception, unexpected)
 
 
+class AppResource(Generic[T]):
+    """A resource an app's lifespan opens and its handlers use, kept in `app.state` under one
+    name. `set()` records it: called once, in the lifespan, before the app serves. `get()`
+    reads it back typed, answering 503 while the lifespan has not set it; it is also a FastAPI
+    dependency: `Annotated[T, Depends(RESOURCE.get)]`."""
+
+    __slots__ = ("kind", "name")
+
+    def __init__(self, name: str, kind: type[T]) -> None:
+        self.name, self.kind = name, kind
+
+    def set(self, app: Starlette, value: T) -> None:
+        """Record the app's resource."""
+        setattr(app.state, self.name, value)
+
+    def get(self, request: Request) -> T:
+        """The resource of the app serving `request`."""
+        value = getattr(request.app.state, self.name, None)
+        if not isinstance(value, self.kind):
+            raise ApiError(503, "unavailable", "the service is starting or stopping")
+        return value
+
+    def __repr__(self) -> str:
+        return f"AppResource({self.name!r}, {self.kind.__name__})"
+
+
+# Every HTTP service that authenticates sets it in its lifespan: AUTHENTICATOR.set(app, ...).
+AUTHENTICATOR = AppResource("authenticator", Authenticator)
+AuthenticatorDep = Annotated[Authenticator, Depends(AUTHENTICATOR.get)]
+
+
 async def current_principal(
     request: Request, authorization: Annotated[str | None, Header()] = None
 ) -> Principal:
-    """The caller, from the bearer token; 401 otherwise. Needs `app.state.authenticator`."""
-    authenticator: Authenticator = request.app.state.authenticator
+    """The caller, from the bearer token; 401 otherwise. Needs the app's AUTHENTICATOR."""
+    authenticator = AUTHENTICATOR.get(request)
     try:
         return await authenticator.authenticate(authorization)
     except Unauthenticated as exc:
