@@ -14,13 +14,14 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 from prometheus_client import CollectorRegistry
 
-from vigie.platform.api import install_error_handlers
+from vigie.platform.api import AUTHENTICATOR, install_error_handlers
 from vigie.platform.auth import Authenticator
 from vigie.platform.db import check_database, create_pool
 from vigie.platform.health import Check, health_router
 from vigie.platform.known_territories import KnownTerritories
 from vigie.platform.qpv_locator import reference_locator
 from vigie_intake.api import intake_router
+from vigie_intake.deps import POOL
 from vigie_intake.ingest import Ingestor
 from vigie_intake.metrics import IntakeMetrics
 from vigie_intake.open311 import open311_router
@@ -65,8 +66,8 @@ def create_app(settings: IntakeSettings) -> FastAPI:
             await authenticator.start()
             await territories.start(pool)
             await publisher.start()
-            app.state.authenticator = authenticator
-            app.state.pool = pool
+            AUTHENTICATOR.set(app, authenticator)
+            POOL.set(app, pool)
             # The QPV perimeters for Open311 points: parsed now, not on the first request.
             await asyncio.to_thread(reference_locator)
             checks.update(database=lambda: check_database(pool), broker=publisher.ping)

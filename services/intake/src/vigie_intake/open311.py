@@ -1,8 +1,8 @@
 """The Open311 GeoReport v2 facade (docs/contract.md §5): citizen-reporting tools can post
-incidents to
-Vigie. It authenticates with the same keys (`api_key`), goes through the same checks and
-publishing as `POST /v1/incidents`, and answers in GeoReport's shapes: errors are
-`[{"code", "description"}]`, each description naming the form field at fault."""
+incidents to Vigie. It authenticates with the same keys (`api_key`), goes through the same
+checks and publishing as `POST /v1/incidents`, and answers in GeoReport's shapes: errors are
+`[{"code", "description"}]`, each description naming the form field at fault. Its SQL is in
+`repository.py`."""
 
 # No `from __future__ import annotations`: FastAPI reads the route annotations at run time.
 
@@ -12,28 +12,21 @@ from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import parse_qsl
 
+import asyncpg
 import orjson
 from fastapi import APIRouter, Request, Response
 
 from vigie.contract.nomenclature import default_nomenclature
-from vigie.platform.api import ApiError
-from vigie.platform.auth import Principal
+from vigie.platform.api import ApiError, AuthenticatorDep
+from vigie.platform.auth import Authenticator, Principal
 from vigie.platform.auth.authenticator import Unauthenticated
 from vigie.platform.qpv_locator import reference_locator
+from vigie_intake import repository
+from vigie_intake.deps import Pool
 from vigie_intake.ingest import Ingestor
 from vigie_intake.open311_form import FormError, form_field, request_from_form
 from vigie_intake.rate_limit import RateLimiter, retry_after_header
 
-_INSERT = """
-INSERT INTO open311_requests (service_request_id, landlord_id, event_id, service_code,
-                              territory_id, description, lat, long, requested_datetime)
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
-"""
-_SELECT = """
-SELECT r.*, t.name AS territory_name
-FROM open311_requests r LEFT JOIN territories t USING (territory_id)
-WHERE r.service_request_id = $1
-"""
 _NOTICE = "Signalement transmis à Vigie ; le bailleur en est informé."
 
 
@@ -60,34 +53,50 @@ def open311_router(ingestor: Ingestor, *, limiter: RateLimiter) -> APIRouter:
             ]
         )
 
+    # The form is read by hand, not declared with Form(): every error, a missing field
+    # included, must answer in GeoReport's shape and name the form field.
     @router.post("/requests.json", summary="Report an incident (form-encoded)")
-    async def create_request(request: Request) -> Response:
+    async def create_request(
+        request: Request, pool: Pool, authenticator: AuthenticatorDep
+    ) -> Response:
         try:
-            return await _create(request, ingestor, limiter)
+            return await _create(request, pool, authenticator, ingestor, limiter)
         except _Open311Error as exc:
             return _errors(exc.status, exc.descriptions, exc.headers)
 
     @router.get("/requests/{service_request_id}.json", summary="One service request")
-    async def get_request(request: Request, service_request_id: str) -> Response:
+    async def get_request(
+        service_request_id: str,
+        pool: Pool,
+        authenticator: AuthenticatorDep,
+        api_key: str | None = None,
+    ) -> Response:
         try:
-            principal = await _reader(request, request.query_params.get("api_key"))
+            principal = await _reader(authenticator, api_key)
         except _Open311Error as exc:
             return _errors(exc.status, exc.descriptions, exc.headers)
-        row = await request.app.state.pool.fetchrow(_SELECT, service_request_id)
-        visible = row is not None and (
-            principal.is_admin or principal.landlord_id == row["landlord_id"]
+        async with pool.acquire() as conn:
+            stored = await repository.open311_request(conn, service_request_id)
+        visible = stored is not None and (
+            principal.is_admin or principal.landlord_id == stored.landlord_id
         )
-        if not visible:
+        if stored is None or not visible:
             return _errors(404, [f"no service request {service_request_id}"])
-        return _json([_as_georeport(dict(row))])
+        return _json([_as_georeport(stored)])
 
     return router
 
 
-async def _create(request: Request, ingestor: Ingestor, limiter: RateLimiter) -> Response:
+async def _create(
+    request: Request,
+    pool: asyncpg.Pool,
+    authenticator: Authenticator,
+    ingestor: Ingestor,
+    limiter: RateLimiter,
+) -> Response:
     """Check the form, store the request and publish its event, or raise _Open311Error."""
     form = await _form(request)
-    principal = await _writer(request, form.get("api_key"), limiter)
+    principal = await _writer(authenticator, form.get("api_key"), limiter)
     landlord = principal.landlord_id if principal.role == "landlord" else None
     try:
         service_request = request_from_form(
@@ -96,20 +105,20 @@ async def _create(request: Request, ingestor: Ingestor, limiter: RateLimiter) ->
     except FormError as exc:
         raise _Open311Error(400, *[f"{e.field}: {e.message}" for e in exc.errors]) from None
     event = service_request.event
-    async with request.app.state.pool.acquire() as conn, conn.transaction():
+    async with pool.acquire() as conn, conn.transaction():
         # Stored first, published second, committed last: a refused or unpublished
         # event leaves no row behind.
-        await conn.execute(
-            _INSERT,
-            service_request.service_request_id,
-            event["landlord_id"],
-            event["event_id"],
-            event["category"],
-            event["territory_id"],
-            event.get("description"),
-            service_request.lat,
-            service_request.long,
-            _requested_at(event["occurred_at"]),
+        await repository.insert_open311_request(
+            conn,
+            service_request_id=service_request.service_request_id,
+            landlord_id=event["landlord_id"],
+            event_id=event["event_id"],
+            service_code=event["category"],
+            territory_id=event["territory_id"],
+            description=event.get("description"),
+            lat=service_request.lat,
+            long=service_request.long,
+            requested_datetime=_requested_at(event["occurred_at"]),
         )
         try:
             await ingestor.one(orjson.dumps(event), principal)
@@ -152,20 +161,19 @@ async def _form(request: Request) -> dict[str, str]:
         raise _Open311Error(400, "the form must be UTF-8") from None
 
 
-async def _principal(request: Request, api_key: str | None) -> Principal:
+async def _principal(authenticator: Authenticator, api_key: str | None) -> Principal:
     if not api_key:
         raise _Open311Error(401, "api_key: required")
     try:
-        principal: Principal = await request.app.state.authenticator.authenticate(
-            f"Bearer {api_key}"
-        )
+        return await authenticator.authenticate(f"Bearer {api_key}")
     except Unauthenticated as exc:
         raise _Open311Error(401, f"api_key: {exc}") from None
-    return principal
 
 
-async def _writer(request: Request, api_key: str | None, limiter: RateLimiter) -> Principal:
-    principal = await _principal(request, api_key)
+async def _writer(
+    authenticator: Authenticator, api_key: str | None, limiter: RateLimiter
+) -> Principal:
+    principal = await _principal(authenticator, api_key)
     if principal.role not in ("admin", "landlord"):
         raise _Open311Error(403, f"api_key: the {principal.role} role may not report incidents")
     wait = limiter.take(principal.key_id, now=time.monotonic())
@@ -176,28 +184,28 @@ async def _writer(request: Request, api_key: str | None, limiter: RateLimiter) -
     return principal
 
 
-async def _reader(request: Request, api_key: str | None) -> Principal:
-    principal = await _principal(request, api_key)
+async def _reader(authenticator: Authenticator, api_key: str | None) -> Principal:
+    principal = await _principal(authenticator, api_key)
     if principal.role not in ("admin", "landlord"):
         raise _Open311Error(403, f"api_key: the {principal.role} role may not read requests")
     return principal
 
 
-def _as_georeport(row: dict[str, Any]) -> dict[str, Any]:
-    category = default_nomenclature().category(row["service_code"])
+def _as_georeport(stored: repository.Open311Request) -> dict[str, Any]:
+    category = default_nomenclature().category(stored.service_code)
     return {
-        "service_request_id": row["service_request_id"],
+        "service_request_id": stored.service_request_id,
         "status": "open",
-        "service_code": row["service_code"],
-        "service_name": category.label if category else row["service_code"],
-        "description": row["description"],
-        "agency_responsible": row["landlord_id"],
-        "requested_datetime": row["requested_datetime"].isoformat(),
-        "updated_datetime": row["created_at"].isoformat(),
-        "address": row["territory_name"],
-        "lat": row["lat"],
-        "long": row["long"],
-        "attributes": {"territory_id": row["territory_id"]},
+        "service_code": stored.service_code,
+        "service_name": category.label if category else stored.service_code,
+        "description": stored.description,
+        "agency_responsible": stored.landlord_id,
+        "requested_datetime": stored.requested_datetime.isoformat(),
+        "updated_datetime": stored.created_at.isoformat(),
+        "address": stored.territory_name,
+        "lat": stored.lat,
+        "long": stored.long,
+        "attributes": {"territory_id": stored.territory_id},
     }
 
 
