@@ -167,7 +167,18 @@ async def test_territory_imported_while_running_is_accepted(
 
 async def test_openapi_documents_the_intake_routes(intake: Client) -> None:
     paths = (await intake.get("/openapi.json")).json()["paths"]
-    assert "post" in paths["/v1/incidents"]
-    assert "202" in paths["/v1/incidents"]["post"]["responses"]
-    assert "post" in paths["/v1/incidents/batch"]
+    single = paths["/v1/incidents"]["post"]
+    assert "202" in single["responses"]
+    schemas = single["requestBody"]["content"]["application/json"]["schema"]["oneOf"]
+    assert {s["title"] for s in schemas} == {"IncidentState", "IncidentWithdrawn"}
+    batch = paths["/v1/incidents/batch"]["post"]
+    assert set(batch["requestBody"]["content"]) == {
+        "application/json",
+        "application/x-ndjson",
+        "text/csv",
+    }
     assert "get" in paths["/v1/nomenclature"]
+    assert "api_key" in {
+        p["name"]
+        for p in paths["/open311/v2/requests/{service_request_id}.json"]["get"]["parameters"]
+    }
