@@ -17,6 +17,7 @@ pytestmark = pytest.mark.connected
 LANDY = "QN09337M"  # Plaine - Landy - Bailly (Saint-Denis, 93)
 FRANC_MOISIN = "QN09328M"  # Saint-Denis, 93
 GARE = "QN09301I"  # Secteur Gare - Aviatic (93)
+SAINT_NICOLAS = "QN09302M"  # Secteur Saint-Nicolas - Guynemer - Gai Logis (93)
 TODAY = date(2026, 11, 25)
 SECRET = "a-webhook-secret-of-some-length"
 # The fields of docs/contract.md §7, in every alerts.v1 message and webhook body.
@@ -46,15 +47,26 @@ TAGS = {
 }
 
 
-async def test_levels_go_up_and_down_with_hysteresis_each_notified_once(
+async def test_alerts_follow_the_counters_and_the_people_acting_on_them(
     alerts: AlertsService,
 ) -> None:
+    """One service, two rules on distinct territories, each with its own subscriber; the
+    clock moves only at the very end."""
+    await levels_go_up_and_down_with_hysteresis_each_notified_once(alerts)
+    await acknowledged_resolved_by_hand_by_a_withdrawal_and_by_the_window_sliding(alerts)
+
+
+async def levels_go_up_and_down_with_hysteresis_each_notified_once(alerts: AlertsService) -> None:
+    """Each change in the history and on alerts.v1; webhooks for the news only."""
     receiver = WebhookReceiver(secret=SECRET)
     url = await receiver.start()
     try:
         async with alerts.client() as api:
             assert (await api.put("/v1/rules/tags", json=TAGS)).status_code == 201
-            sub = await api.put("/v1/subscriptions/oncall", json={"url": url, "secret": SECRET})
+            sub = await api.put(
+                "/v1/subscriptions/landy",
+                json={"url": url, "secret": SECRET, "territory_ids": [LANDY]},
+            )
             assert sub.status_code == 201, sub.text
 
             async def count(incidents: int, changes: int) -> list[Any]:
@@ -122,7 +134,7 @@ async def test_levels_go_up_and_down_with_hysteresis_each_notified_once(
         notified = [published[0], published[1], published[4]]
         assert [r.json() for r in receiver.received] == notified
         assert all(r.signature_valid for r in receiver.received)
-        sent = await alerts.deliveries("oncall")
+        sent = await alerts.deliveries("landy")
         assert [(d["dedup_key"], d["state"]) for d in sent] == [
             (c["dedup_key"], "delivered") for c in notified
         ]
@@ -133,63 +145,69 @@ async def test_levels_go_up_and_down_with_hysteresis_each_notified_once(
 
 ONE_A_DAY = {
     "name": "Dépôts sauvages",
-    "scope": {"territory_ids": [LANDY, FRANC_MOISIN, GARE]},
+    "scope": {"territory_ids": [SAINT_NICOLAS, FRANC_MOISIN, GARE]},
     "selector": {"categories": ["ENV-DEP"]},
     "window_days": 7,
     "levels": {"alerte": 1},
 }
 
 
-async def test_acknowledged_resolved_by_hand_by_a_withdrawal_and_by_the_window_sliding(
+async def acknowledged_resolved_by_hand_by_a_withdrawal_and_by_the_window_sliding(
     alerts: AlertsService,
 ) -> None:
+    """Acknowledged once; resolved by hand (and opened again by the next evaluation), by
+    a withdrawal, by the sweep once the window slid past the incident."""
     receiver = WebhookReceiver(secret=SECRET)
     url = await receiver.start()
     try:
         async with alerts.client() as api:
             assert (await api.put("/v1/rules/deposits", json=ONE_A_DAY)).status_code == 201
-            sub = await api.put("/v1/subscriptions/oncall", json={"url": url, "secret": SECRET})
+            territories = [SAINT_NICOLAS, FRANC_MOISIN, GARE]
+            sub = await api.put(
+                "/v1/subscriptions/deposits",
+                json={"url": url, "secret": SECRET, "territory_ids": territories},
+            )
             assert sub.status_code == 201, sub.text
-            await alerts.set_count(LANDY, TODAY, "ENV-DEP", 1)
+            await alerts.set_count(SAINT_NICOLAS, TODAY, "ENV-DEP", 1)
             await alerts.set_count(FRANC_MOISIN, TODAY, "ENV-DEP", 2)
             # Six days ago: the last day of a 7-day window that ends today.
             await alerts.set_count(GARE, TODAY - timedelta(days=6), "ENV-DEP", 1)
             await alerts.announce(
-                [(LANDY, TODAY), (FRANC_MOISIN, TODAY), (GARE, TODAY - timedelta(days=6))]
+                [(SAINT_NICOLAS, TODAY), (FRANC_MOISIN, TODAY), (GARE, TODAY - timedelta(days=6))]
             )
-            landy = await alerts.only_alert(api, rule_id="deposits", territory_id=LANDY)
+            nicolas = await alerts.only_alert(api, rule_id="deposits", territory_id=SAINT_NICOLAS)
             franc = await alerts.only_alert(api, rule_id="deposits", territory_id=FRANC_MOISIN)
             gare = await alerts.only_alert(api, rule_id="deposits", territory_id=GARE)
 
             # Acknowledged: someone is on it; once only.
             ack = await api.post(
-                f"/v1/alerts/{landy['alert_id']}/ack",
+                f"/v1/alerts/{nicolas['alert_id']}/ack",
                 json={"by": "Astreinte Plaine Commune", "note": "gardien prévenu"},
             )
             assert ack.status_code == 200, ack.text
             assert ack.json()["state"] == "acknowledged"
             assert ack.json()["acknowledged_by"] == "Astreinte Plaine Commune"
-            again = await api.post(f"/v1/alerts/{landy['alert_id']}/ack", json={"by": "Autre"})
+            again = await api.post(f"/v1/alerts/{nicolas['alert_id']}/ack", json={"by": "Autre"})
             assert again.status_code == 409
             assert "Astreinte Plaine Commune" in again.json()["detail"]
-            detail = (await api.get(f"/v1/alerts/{landy['alert_id']}")).json()
+            detail = (await api.get(f"/v1/alerts/{nicolas['alert_id']}")).json()
             assert detail["state"] == "acknowledged"
             assert [(h["kind"], h["actor"], h["note"]) for h in detail["history"]] == [
                 ("opened", None, None),
                 ("acknowledged", "Astreinte Plaine Commune", "gardien prévenu"),
             ]
             listed = (await api.get("/v1/alerts", params={"state": "acknowledged"})).json()
-            assert [a["alert_id"] for a in listed["alerts"]] == [landy["alert_id"]]
+            assert [a["alert_id"] for a in listed["alerts"]] == [nicolas["alert_id"]]
 
             # Resolved by hand; then neither acknowledged nor resolved again.
             resolved = await api.post(
-                f"/v1/alerts/{landy['alert_id']}/resolve", json={"by": "Astreinte", "note": "ok"}
+                f"/v1/alerts/{nicolas['alert_id']}/resolve", json={"by": "Astreinte", "note": "ok"}
             )
             assert resolved.status_code == 200, resolved.text
             assert resolved.json()["state"] == "resolved"
             assert resolved.json()["resolved_at"] is not None
             for action in ("ack", "resolve"):
-                late = await api.post(f"/v1/alerts/{landy['alert_id']}/{action}", json={})
+                late = await api.post(f"/v1/alerts/{nicolas['alert_id']}/{action}", json={})
                 assert late.status_code == 409, (action, late.text)
 
             # The incidents are withdrawn: the counters go back to zero, the alert resolves.
@@ -212,15 +230,18 @@ async def test_acknowledged_resolved_by_hand_by_a_withdrawal_and_by_the_window_s
 
             # Resolved by hand while its incident still counts: the next evaluation (this
             # sweep) opened a new alert there.
-            open_now = (await api.get("/v1/alerts", params={"state": "open"})).json()["alerts"]
-            assert [a["territory_id"] for a in open_now] == [LANDY]
+            listed = await api.get("/v1/alerts", params={"state": "open", "territory_id": "DEP-93"})
+            open_now = [a for a in listed.json()["alerts"] if a["rule_id"] == "deposits"]
+            assert [a["territory_id"] for a in open_now] == [SAINT_NICOLAS]
             reopened = open_now[0]["alert_id"]
-            assert reopened != landy["alert_id"]
+            assert reopened != nicolas["alert_id"]
             states = {
-                a["alert_id"]: a["state"] for a in (await api.get("/v1/alerts")).json()["alerts"]
+                a["alert_id"]: a["state"]
+                for a in (await api.get("/v1/alerts")).json()["alerts"]
+                if a["rule_id"] == "deposits"
             }
             assert states == {
-                landy["alert_id"]: "resolved",
+                nicolas["alert_id"]: "resolved",
                 franc["alert_id"]: "resolved",
                 gare["alert_id"]: "resolved",
                 reopened: "open",
@@ -233,7 +254,7 @@ async def test_acknowledged_resolved_by_hand_by_a_withdrawal_and_by_the_window_s
                 body = request.json()
                 by_alert.setdefault(body["alert_id"], []).append(body["kind"])
             assert by_alert == {
-                landy["alert_id"]: ["opened", "acknowledged", "resolved"],
+                nicolas["alert_id"]: ["opened", "acknowledged", "resolved"],
                 franc["alert_id"]: ["opened", "resolved"],
                 gare["alert_id"]: ["opened", "resolved"],
                 reopened: ["opened"],

@@ -38,9 +38,20 @@ def rate_rule(territory_ids: list[str], *, name: str = "Taux de faits") -> dict[
     }
 
 
-async def test_a_rule_is_created_replaced_read_listed_and_deleted_with_its_alerts(
+async def test_rules_are_checked_written_by_admins_read_with_their_status_and_deleted(
     alerts: AlertsService,
 ) -> None:
+    """One service for the whole API: each phase leaves the rules it made for the next."""
+    await refuses_invalid_rules(alerts)
+    await lets_only_admins_write(alerts)
+    async with alerts.client() as api:
+        for rule_id in ("tags", "other-landlord"):
+            assert (await api.delete(f"/v1/rules/{rule_id}")).status_code == 204
+    await creates_replaces_reads_lists_and_deletes(alerts)
+
+
+async def creates_replaces_reads_lists_and_deletes(alerts: AlertsService) -> None:
+    """PUT 201 then 200, GET with the last sweep's status, list, DELETE resolving alerts."""
     no_dwellings = await alerts.db.fetchval(
         "SELECT territory_id FROM territories WHERE social_dwellings IS NULL LIMIT 1"
     )
@@ -135,12 +146,8 @@ INVALID: list[tuple[str, str, dict[str, Any], str]] = [
 ]
 
 
-async def test_invalid_rules_are_refused_naming_the_field_and_only_admins_write(
-    alerts: AlertsService,
-) -> None:
-    partner = await alerts.key("partner", territory_ids=["DEP-93"])
-    landlord = await alerts.key("landlord", landlord_id="bailleur-a")
-    manager = await alerts.key("manager", territory_ids=["DEP-93"])
+async def refuses_invalid_rules(alerts: AlertsService) -> None:
+    """422 naming the field at fault; nothing stored."""
     async with alerts.client() as api:
         for what, rule_id, body, field in INVALID:
             response = await api.put(f"/v1/rules/{rule_id}", json=body)
@@ -149,6 +156,13 @@ async def test_invalid_rules_are_refused_naming_the_field_and_only_admins_write(
             assert field in fields, (what, fields)
         assert (await api.get("/v1/rules")).json()["rules"] == []
 
+
+async def lets_only_admins_write(alerts: AlertsService) -> None:
+    """Partners read nothing; landlords and managers read, and write nothing."""
+    partner = await alerts.key("partner", territory_ids=["DEP-93"])
+    landlord = await alerts.key("landlord", landlord_id="bailleur-a")
+    manager = await alerts.key("manager", territory_ids=["DEP-93"])
+    async with alerts.client() as api:
         assert (await api.put("/v1/rules/tags", json=TAGS)).status_code == 201
         landlords_own = {**TAGS, "scope": {"territory_ids": [LANDY], "landlord_id": "bailleur-b"}}
         assert (await api.put("/v1/rules/other-landlord", json=landlords_own)).status_code == 201
