@@ -59,6 +59,8 @@ RECORD_OVERHEAD_BYTES = 128
 # aiokafka's own timeout for a produce request; our publish deadline is shorter, this only
 # bounds how long a record stays buffered for a broker that is gone.
 REQUEST_TIMEOUT_MS = 10_000
+# Below the readiness check's 2 s, so that a dead broker reads "unreachable", not a timeout.
+PING_TIMEOUT_S = 1.5
 
 
 class BrokerUnavailable(Exception):
@@ -135,13 +137,15 @@ class IncidentPublisher:
         """Send what is buffered, then disconnect."""
         await self._broker.stop()
 
-    async def ping(self) -> None:
-        """Raise unless the broker answers a metadata request now."""
-        await self._producer().client.fetch_all_metadata()
+    async def ping(self) -> bool:
+        """Whether the broker answers a metadata request within PING_TIMEOUT_S."""
+        return await self._broker.ping(PING_TIMEOUT_S)
 
     def _producer(self) -> AIOKafkaProducer:
-        """The aiokafka producer FastStream publishes with: its metadata is what the default
-        partitioner uses. FastStream 0.7 has no public accessor for it."""
+        """The aiokafka producer FastStream publishes with, for its partition list: what the
+        default partitioner of a single `publish()` uses, read from the producer's cached
+        metadata. FastStream 0.7 has no public accessor for it or for the list (its admin
+        client would answer with another client's view, and a round trip per batch)."""
         state = self._broker.config.producer._producer  # type: ignore[attr-defined]
         producer: AIOKafkaProducer = state.producer
         return producer
