@@ -8,6 +8,7 @@ import asyncio
 from datetime import date
 from typing import Any
 
+import httpx
 import pytest
 
 from tests.support.alerts_service import AlertsService, SseListener
@@ -33,6 +34,43 @@ LANDLORD_A = {
     "name": "Tags chez A",
     "scope": {"territory_ids": [LANDY], "landlord_id": "a"},
 }
+
+
+HOOK: dict[str, object] = {
+    "url": "http://127.0.0.1:9/hooks",
+    "secret": "a-webhook-secret-of-some-length",
+}
+
+
+async def manages_its_own_subscriptions_within_its_territories(
+    clients: dict[str, httpx.AsyncClient],
+) -> None:
+    """A manager subscribes within its territories (or below them), and sees only its own
+    subscriptions; landlords and partners manage none."""
+    manager, other, admin = clients["manager93"], clients["manager01"], clients["admin"]
+    assert (await admin.put("/v1/subscriptions/admins", json=HOOK)).status_code == 201
+    for name, territory_ids in (("dep93", ["DEP-93"]), ("landy", [LANDY])):
+        body = {**HOOK, "territory_ids": territory_ids}
+        created = await manager.put(f"/v1/subscriptions/{name}", json=body)
+        assert created.status_code == 201, created.text
+    outside: list[list[str] | None] = [["DEP-01"], [LANDY, AIN], None]
+    for territories in outside:
+        body = {**HOOK, "territory_ids": territories}
+        refused = await manager.put("/v1/subscriptions/outside", json=body)
+        assert refused.status_code == 403, (territories, refused.text)
+    listed = (await manager.get("/v1/subscriptions")).json()["subscriptions"]
+    assert sorted(s["subscription_id"] for s in listed) == ["dep93", "landy"]
+    assert (await manager.get("/v1/subscriptions/admins")).status_code == 404
+    assert (await other.get("/v1/subscriptions/dep93")).status_code == 404
+    taken = await other.put("/v1/subscriptions/dep93", json={**HOOK, "territory_ids": ["DEP-01"]})
+    assert taken.status_code == 403
+    assert (await other.delete("/v1/subscriptions/dep93")).status_code == 404
+    assert (await manager.delete("/v1/subscriptions/landy")).status_code == 204
+    for who in ("landlord_a", "partner"):
+        assert (await clients[who].get("/v1/subscriptions")).status_code == 403, who
+        assert (await clients[who].put("/v1/subscriptions/x", json=HOOK)).status_code == 403
+    everyone = (await admin.get("/v1/subscriptions")).json()["subscriptions"]
+    assert sorted(s["subscription_id"] for s in everyone) == ["admins", "dep93"]
 
 
 def seen(listener: SseListener) -> set[tuple[str, str, str]]:
@@ -105,6 +143,8 @@ async def test_managers_landlords_and_partners_see_what_their_keys_allow(
         assert (await partner.get(f"/v1/alerts/{shared_landy['alert_id']}")).status_code == 403
         refused = await partner.post(f"/v1/alerts/{shared_landy['alert_id']}/ack", json={})
         assert refused.status_code == 403
+
+        await manages_its_own_subscriptions_within_its_territories(clients)
 
         # The live streams carried the same bounds: three openings and one acknowledgement.
         everything = {
