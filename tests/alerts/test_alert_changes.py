@@ -4,13 +4,16 @@ life; acknowledgement, resolution by hand, by a withdrawal and by the window sli
 
 from __future__ import annotations
 
+import uuid
 from datetime import date, timedelta
 from typing import Any
 
+import asyncpg
 import pytest
 
 from tests.support.alerts import WebhookReceiver
 from tests.support.alerts_service import AlertsService, read_alert_changes
+from vigie_alerts import actions
 
 pytestmark = pytest.mark.connected
 
@@ -18,6 +21,7 @@ LANDY = "QN09337M"  # Plaine - Landy - Bailly (Saint-Denis, 93)
 FRANC_MOISIN = "QN09328M"  # Saint-Denis, 93
 GARE = "QN09301I"  # Secteur Gare - Aviatic (93)
 SAINT_NICOLAS = "QN09302M"  # Secteur Saint-Nicolas - Guynemer - Gai Logis (93)
+CENTRE = "QN09303M"  # Haut Clichy - Centre Ville - Bosquets - Lucien Noel (93)
 TODAY = date(2026, 11, 25)
 SECRET = "a-webhook-secret-of-some-length"
 # The fields of docs/contract.md §7, in every alerts.v1 message and webhook body.
@@ -53,6 +57,7 @@ async def test_alerts_follow_the_counters_and_the_people_acting_on_them(
     """One service, two rules on distinct territories, each with its own subscriber; the
     clock moves only at the very end."""
     await levels_go_up_and_down_with_hysteresis_each_notified_once(alerts)
+    await an_acknowledgement_racing_a_reading_is_kept(alerts)
     await acknowledged_resolved_by_hand_by_a_withdrawal_and_by_the_window_sliding(alerts)
 
 
@@ -143,6 +148,61 @@ async def levels_go_up_and_down_with_hysteresis_each_notified_once(alerts: Alert
         await receiver.close()
 
 
+HALLS = {
+    "name": "Halls occupés",
+    "scope": {"territory_ids": [CENTRE]},
+    "selector": {"categories": ["OCC-HAL"]},
+    "window_days": 7,
+    "levels": {"vigilance": 2, "alerte": 4},
+}
+
+
+async def an_acknowledgement_racing_a_reading_is_kept(alerts: AlertsService) -> None:
+    """An acknowledgement not yet committed when a reading lowers the alert's level: the
+    reading waits for it and keeps it (it used to act on the alert as it was before, and put
+    it back to open)."""
+    async with alerts.client() as api:
+        assert (await api.put("/v1/rules/halls", json=HALLS)).status_code == 201
+        await alerts.set_count(CENTRE, TODAY, "OCC-HAL", 4)
+        await alerts.announce([(CENTRE, TODAY)])
+        alert = await alerts.only_alert(api, rule_id="halls", territory_id=CENTRE)
+        assert alert["level"] == "alerte"
+        runtime = alerts.runtime
+        conn = await asyncpg.connect(alerts.database_url)
+        try:
+            async with conn.transaction():
+                await actions.acknowledge(
+                    conn,
+                    uuid.UUID(alert["alert_id"]),
+                    by="Gardien",
+                    note=None,
+                    index=runtime.evaluator.index,
+                    dashboard_url=runtime.dashboard_url,
+                    now=alerts.clock(),
+                )
+                await alerts.set_count(CENTRE, TODAY, "OCC-HAL", 2)
+                await alerts.announce([(CENTRE, TODAY)])
+                await alerts.wait_for(lambda: _waiting_for_a_lock(alerts))
+        finally:
+            await conn.close()
+        history = await alerts.history(api, alert["alert_id"], 3)
+        assert [(h["kind"], h["state"], h["level"]) for h in history] == [
+            ("opened", "open", "alerte"),
+            ("acknowledged", "acknowledged", "alerte"),
+            ("deescalated", "acknowledged", "vigilance"),
+        ]
+        after = (await api.get(f"/v1/alerts/{alert['alert_id']}")).json()
+        assert (after["state"], after["acknowledged_by"]) == ("acknowledged", "Gardien")
+
+
+async def _waiting_for_a_lock(alerts: AlertsService) -> bool:
+    waiting = await alerts.db.fetchval(
+        "SELECT count(*) FROM pg_stat_activity "
+        "WHERE datname = current_database() AND wait_event_type = 'Lock'"
+    )
+    return bool(waiting)
+
+
 ONE_A_DAY = {
     "name": "Dépôts sauvages",
     "scope": {"territory_ids": [SAINT_NICOLAS, FRANC_MOISIN, GARE]},
@@ -196,8 +256,10 @@ async def acknowledged_resolved_by_hand_by_a_withdrawal_and_by_the_window_slidin
                 ("opened", None, None),
                 ("acknowledged", "Astreinte Plaine Commune", "gardien prévenu"),
             ]
-            listed = (await api.get("/v1/alerts", params={"state": "acknowledged"})).json()
-            assert [a["alert_id"] for a in listed["alerts"]] == [nicolas["alert_id"]]
+            listed = await api.get(
+                "/v1/alerts", params={"state": "acknowledged", "territory_id": SAINT_NICOLAS}
+            )
+            assert [a["alert_id"] for a in listed.json()["alerts"]] == [nicolas["alert_id"]]
 
             # Resolved by hand; then neither acknowledged nor resolved again.
             resolved = await api.post(

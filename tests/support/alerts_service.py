@@ -25,6 +25,7 @@ from vigie.contract import topics
 from vigie.platform.auth import create_key
 from vigie.platform.processes import free_port
 from vigie_alerts.app import create_app
+from vigie_alerts.runtime import AlertsRuntime
 from vigie_alerts.settings import AlertsSettings
 from vigie_alerts.sweep import Sweeper
 
@@ -61,6 +62,13 @@ class AlertsService:
         finally:
             await conn.close()
         return token
+
+    @property
+    def runtime(self) -> AlertsRuntime:
+        """What the app's request handlers use (pool, evaluator, clock…)."""
+        runtime = self.app.state.runtime
+        assert isinstance(runtime, AlertsRuntime)
+        return runtime
 
     @property
     def sweeper(self) -> Sweeper:
