@@ -81,24 +81,40 @@ async def creates_replaces_reads_lists_and_deletes(alerts: AlertsService) -> Non
             assert rule["status"]["skipped"] == [no_dwellings]
             assert rule["status"]["skipped_reason"] == "no social dwellings figure"
 
-            assert (await api.put("/v1/rules/tags", json=TAGS)).status_code == 201
+            # Over the QPV and its département (whose count includes the QPV's incidents).
+            wide = {**TAGS, "scope": {"territory_ids": [LANDY, "DEP-93"]}}
+            assert (await api.put("/v1/rules/tags", json=wide)).status_code == 201
             listed = (await api.get("/v1/rules")).json()["rules"]
             assert [r["rule_id"] for r in listed] == ["rate", "tags"]
             assert (await api.get("/v1/rules/nope")).status_code == 404
-
-            # Deleting a rule resolves its live alert, and says so to the subscribers.
             sub = await api.put("/v1/subscriptions/oncall", json={"url": url, "secret": SECRET})
             assert sub.status_code == 201, sub.text
             await alerts.set_count(LANDY, TODAY, "BIE-TAG", 1)
             await alerts.announce([(LANDY, TODAY)])
-            alert = await alerts.only_alert(api, rule_id="tags", territory_id=LANDY)
-            assert alert["state"] == "open"
+            landy = await alerts.only_alert(api, rule_id="tags", territory_id=LANDY)
+            department = await alerts.only_alert(api, rule_id="tags", territory_id="DEP-93")
+            assert (landy["state"], department["state"]) == ("open", "open")
+
+            # The scope shrinks: the alert left outside it is resolved.
+            assert (await api.put("/v1/rules/tags", json=TAGS)).status_code == 200
+            outside = (await api.get(f"/v1/alerts/{department['alert_id']}")).json()
+            assert outside["state"] == "resolved"
+            assert outside["history"][-1]["note"] == "hors du périmètre de la règle"
+
+            # Deleting the rule resolves its live alert; subscribers hear of every resolution.
             assert (await api.delete("/v1/rules/tags")).status_code == 204
-            opened, resolved = await alerts.wait_received(receiver, 2)
-            assert opened.json()["kind"] == "opened"
-            assert (resolved.json()["kind"], resolved.json()["state"]) == ("resolved", "resolved")
-            assert resolved.signature_valid
-            after = (await api.get(f"/v1/alerts/{alert['alert_id']}")).json()
+            received = await alerts.wait_received(receiver, 4)
+            assert sorted((r.json()["territory_id"], r.json()["kind"]) for r in received) == [
+                ("DEP-93", "opened"),
+                ("DEP-93", "resolved"),
+                (LANDY, "opened"),
+                (LANDY, "resolved"),
+            ]
+            assert all(r.signature_valid for r in received)
+            assert {r.json()["state"] for r in received if r.json()["kind"] == "resolved"} == {
+                "resolved"
+            }
+            after = (await api.get(f"/v1/alerts/{landy['alert_id']}")).json()
             assert after["state"] == "resolved"
             assert after["history"][-1]["note"] == "règle supprimée"
             assert (await api.get("/v1/rules/tags")).status_code == 404

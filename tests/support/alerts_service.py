@@ -187,7 +187,11 @@ class AlertsService:
 
         async def found() -> list[dict[str, Any]]:
             listed = (await api.get("/v1/alerts", params={"territory_id": territory_id})).json()
-            return [a for a in listed["alerts"] if a["rule_id"] == rule_id]
+            return [
+                a
+                for a in listed["alerts"]
+                if (a["rule_id"], a["territory_id"]) == (rule_id, territory_id)
+            ]
 
         alerts: list[dict[str, Any]] = await self.wait_for(found)
         assert len(alerts) == 1, alerts
