@@ -69,10 +69,21 @@ def plain_text(message: EmailMessage) -> str:
     return " ".join(part.get_content().split())
 
 
-async def test_subscriptions_receive_what_they_filter_for_and_show_their_delivery_state(
+async def test_each_subscription_is_told_what_it_asked_for_and_no_more(
     alerts_with_smtp: tuple[AlertsService, Inbox],
 ) -> None:
+    """One service: the first phase's subscriptions stay, and hear of the second phase's
+    changes too, after the first phase has checked what it received."""
     alerts, inbox = alerts_with_smtp
+    await subscriptions_filter_by_territory_level_and_landlord(alerts, inbox)
+    await the_escalation_tier_hears_of_unacknowledged_alerts_and_silences_are_summarised(alerts)
+
+
+async def subscriptions_filter_by_territory_level_and_landlord(
+    alerts: AlertsService, inbox: Inbox
+) -> None:
+    """Webhooks filtered by territory, level and landlord, their delivery state (never the
+    secret), and e-mails in French."""
     receivers = {
         "dep93": WebhookReceiver(secret=SECRET),
         "dep01": WebhookReceiver(secret=SECRET),
@@ -222,9 +233,11 @@ QUIET = {
 }
 
 
-async def test_the_escalation_tier_hears_of_unacknowledged_alerts_and_silences_are_summarised(
+async def the_escalation_tier_hears_of_unacknowledged_alerts_and_silences_are_summarised(
     alerts: AlertsService,
 ) -> None:
+    """An unacknowledged alert goes to the escalation tier once; an acknowledged one does not.
+    A silence holds notifications back, then summarises them in one."""
     normal, tier = WebhookReceiver(secret=SECRET), WebhookReceiver(secret=SECRET)
     try:
         async with alerts.client() as api:
@@ -304,7 +317,12 @@ async def test_the_escalation_tier_hears_of_unacknowledged_alerts_and_silences_a
             ]
             assert await alerts.sweeper.sweep() == 0
             ended = (await api.get("/v1/silences/operation")).json()
-            assert (ended["active"], ended["suppressed"]) == (False, 2)
+            # Two changes held back from each of four subscriptions: this one, and the first
+            # phase's "dep93", "failing" and "mail" (the others filter them out).
+            assert (ended["active"], ended["suppressed"]) == (False, 8)
+            for name in ("dep93", "failing", "mail"):
+                kinds = [d["kind"] for d in await alerts.deliveries(name)]
+                assert kinds.count("silence_summary") == 1, name
             assert ended["summarised_at"] is not None
 
             # Exactly that: nothing more for either (the outbox holds every notification).
