@@ -25,12 +25,13 @@ test: install lint ## The whole suite (lint, unit, integration, end-to-end, brow
 	  echo "no PostgreSQL on 127.0.0.1:5432: the second database pass is skipped"; \
 	fi
 
-# The edit loop: what needs no broker, database or child process (tests marked `connected`,
-# `e2e` or `browser` are left out), in about half a minute.
+# The edit loop: what needs no broker, database or child process, in about half a minute.
+# Left out: tests marked `connected`, `e2e` or `browser`, and tests/deploy, which runs tools
+# (uv, kubectl, promtool…) on the deployment files for a minute or more; `make test` runs all.
 test-fast: install ## ruff, then the tests that need no broker, database or process
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
-	$(VENV)/bin/pytest -q -m "not connected and not e2e and not browser"
+	$(VENV)/bin/pytest -q -m "not connected and not e2e and not browser" --ignore=tests/deploy
 
 lint: install ## ruff (lint + format check) and mypy --strict
 	$(VENV)/bin/ruff check .
