@@ -1,4 +1,10 @@
-"""Recompute every counter from the stored incident states, in one transaction."""
+"""Recompute every counter from the stored incident states, in one transaction.
+
+The (territory, day) pairs whose rows it corrected go to the outbox in the same transaction
+(rebuild_compare.sql), so counters.changed.v1 announces them like a batch's changes: every
+reader of the counters (reporting's roll-ups, alerts) hears of a rebuild the one way it hears of
+any change, at least once, once an aggregator's leftover round publishes them (within about a
+minute). A rebuild that corrects nothing announces nothing."""
 
 from __future__ import annotations
 
