@@ -14,11 +14,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from tests.reporting.conftest import LANDY, SEMARD, Count, Reporting, add_counts
+from vigie.contract.events import COMPLAINTS, TARGETS
 from vigie.contract.nomenclature import default_nomenclature
 from vigie_reporting.figures import (
-    COMPLAINTS,
     SEVERITIES,
-    TARGETS,
     Sums,
     count_cells,
     shared_relations,

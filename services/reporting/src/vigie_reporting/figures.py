@@ -13,13 +13,14 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
+from vigie.contract.events import COMPLAINTS, TARGETS
 from vigie.contract.nomenclature import Nomenclature
 from vigie_reporting.periods import trend_pct
 from vigie_reporting.suppression import Relation, suppress
 
+# The contract bounds severity to 1–4 (events.IncidentState) without naming the levels.
 SEVERITIES = ("1", "2", "3", "4")
-TARGETS = ("patrimoine", "personnel", "prestataire", "locataire", "autre")
-COMPLAINTS = ("plainte", "main_courante", "aucune", "inconnu")
+# Reporting's own definition of `staff_targeted`: the landlord's staff and its contractors.
 STAFF = ("personnel", "prestataire")
 
 
