@@ -1,6 +1,5 @@
 """Open alerts for summaries and the dashboard, from the alerts service (docs/contract.md §7),
-which may
-be absent: reporting then answers with no alerts rather than failing.
+which may be absent: reporting then answers with no alerts rather than failing.
 
 - A background task polls `GET /v1/alerts?state=open` with the admin token every few seconds,
   so that summaries list `open_alerts` without a network call on the request path.
@@ -10,13 +9,13 @@ be absent: reporting then answers with no alerts rather than failing.
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import logging
 from collections.abc import AsyncIterator
 from typing import Any
 
 import httpx
+
+from vigie.platform.background import Periodic
 
 POLL_INTERVAL_S = 5.0
 _log = logging.getLogger(__name__)
@@ -38,33 +37,29 @@ class AlertsFeed:
         self._headers = {"Authorization": f"Bearer {admin_token}"} if admin_token else {}
         self._client = httpx.AsyncClient(timeout=httpx.Timeout(5.0, read=None))
         self._open: list[dict[str, Any]] = []
-        self._task: asyncio.Task[None] | None = None
+        self._poll = Periodic(self._poll_once, interval_s=POLL_INTERVAL_S, name="alerts-poll")
 
     @property
     def open_alerts(self) -> list[dict[str, Any]]:
         """The open alerts seen at the last successful poll."""
         return self._open
 
-    async def start(self) -> None:
+    def start(self) -> None:
         """Start polling."""
-        self._task = asyncio.create_task(self._poll_forever(), name="alerts-poll")
+        self._poll.start()
 
     async def stop(self) -> None:
         """Stop polling and close connections."""
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+        await self._poll.stop()
         await self._client.aclose()
 
-    async def _poll_forever(self) -> None:
-        while True:
-            try:
-                self._open = await self._fetch_open()
-            except (httpx.HTTPError, ValueError, AlertsUnavailable) as exc:
-                _log.debug("alerts service not available: %s", exc)
-                self._open = []
-            await asyncio.sleep(POLL_INTERVAL_S)
+    async def _poll_once(self) -> None:
+        try:
+            self._open = await self._fetch_open()
+        except (httpx.HTTPError, ValueError, AlertsUnavailable) as exc:
+            # Expected while the alerts service is down: no traceback for it.
+            _log.debug("alerts service not available: %s", exc)
+            self._open = []
 
     async def _fetch_open(self) -> list[dict[str, Any]]:
         response = await self._client.get(

@@ -2,9 +2,10 @@
 
 Where the decisions live: access rules in `access`, periods and defaults in `periods`, the
 summary's figures in `figures`, suppression in `suppression`, SQL (territory levels through
-`territory_ancestors`, landlord filters) in `queries`, roll-ups and their freshness in
-`rollups`, alerts in `alerts_feed`, the dashboard and its authentication in `pages` and
-`static/app.js`; services/reporting/README.md sums them up.
+`territory_ancestors`, landlord filters) in `sql/` behind `repository`, roll-ups and their
+freshness in `rollups`, alerts in `alerts_feed`, the handlers' dependencies in `api.deps`, the
+dashboard and its authentication in `pages` and `static/app.js`; services/reporting/README.md
+sums them up.
 
 The pool runs with `plan_cache_mode = force_custom_plan`: one statement serves a QPV (a few
 counter rows) and France (tens of thousands), so a generic plan fitted to one would hurt the
@@ -30,8 +31,9 @@ from vigie.platform.db import check_database
 from vigie.platform.health import Check, health_router
 from vigie_reporting.alerts_feed import AlertsFeed
 from vigie_reporting.api import router
+from vigie_reporting.api.deps import Resources
 from vigie_reporting.pages import pages_router, static_files, warm_map
-from vigie_reporting.rollups import RollupKeeper
+from vigie_reporting.rollups import rollup_keeper
 from vigie_reporting.settings import ReportingSettings
 
 
@@ -51,7 +53,8 @@ async def open_pool(dsn: str, *, size: int) -> asyncpg.Pool:
 
 
 def create_app(settings: ReportingSettings) -> FastAPI:
-    """The reporting ASGI app; the pool, the broker and the alerts feed live with its lifespan."""
+    """The reporting ASGI app; the pool, the broker, the roll-up refresh and the alerts feed live
+    with its lifespan."""
     registry = CollectorRegistry()
     broker = KafkaBroker(
         settings.kafka,
@@ -67,17 +70,16 @@ def create_app(settings: ReportingSettings) -> FastAPI:
         pool = await open_pool(settings.dsn, size=settings.pool_size)
         authenticator = Authenticator(pool, admin_token=admin_token)
         alerts = AlertsFeed(settings.alerts_base_url, admin_token=admin_token)
-        rollups = RollupKeeper(pool)
+        rollups = rollup_keeper(pool)
         await authenticator.start()
         await broker.start()
-        await alerts.start()
-        await rollups.start()
+        alerts.start()
+        rollups.start()
         warming = asyncio.create_task(warm_map(), name="warm-map")
-        app.state.pool = pool
-        app.state.rollups = rollups
-        app.state.authenticator = authenticator
-        app.state.alerts = alerts
-        app.state.nomenclature = default_nomenclature()
+        app.state.authenticator = authenticator  # read by vigie.platform.api.current_principal
+        app.state.resources = Resources(
+            pool=pool, alerts=alerts, nomenclature=default_nomenclature()
+        )
         checks.update(database=lambda: check_database(pool), broker=lambda: broker.ping(2.0))
         try:
             yield

@@ -1,32 +1,88 @@
-"""Reads of the reporting service: the SQL of `queries` run on a pool, rows shaped into plain
-values. No access decision here: callers pass the landlord scope they were granted."""
+"""Reporting's SQL (the files of `sql/`), run on a connection the caller holds, so that a caller
+can wrap several statements in one transaction. Rows come back as plain values. No access
+decision here: callers pass the landlord scope they were granted.
+
+Optional filters are parameters written `($n IS NULL OR …)`; the pool plans every statement
+with its values (`plan_cache_mode = force_custom_plan`, see `app.open_pool`), so those that do
+not apply fold away, and so does the roll-up branch of a statement reading the counters."""
 
 from __future__ import annotations
 
 from datetime import date
-from typing import Any
+from importlib.resources import files
+from typing import Any, TypeAlias
 
 import asyncpg
+from asyncpg.pool import PoolConnectionProxy
 
-from vigie_reporting import queries
 from vigie_reporting.periods import Bucket, Period
 
-Pool = asyncpg.Pool
+# A connection of its own or one borrowed from a pool.
+Conn: TypeAlias = "asyncpg.Connection | PoolConnectionProxy[asyncpg.Record]"
 
 
-async def territory(pool: Pool, territory_id: str) -> dict[str, Any] | None:
-    """A territory with the counters' `as_of`, or None if unknown."""
-    row = await pool.fetchrow(queries.TERRITORY, territory_id)
+def sql(name: str) -> str:
+    """The text of one of the package's SQL files."""
+    return files("vigie_reporting").joinpath("sql", name).read_text(encoding="utf-8")
+
+
+TERRITORY = sql("territory.sql")
+FRESHNESS = sql("freshness.sql")
+WITHIN_ANY = sql("within_any.sql")
+INSIDE = sql("inside.sql")
+TERRITORIES = sql("territories.sql")
+TERRITORY_NAMES = sql("territory_names.sql")
+SUMMARY = sql("summary.sql")
+TIMESERIES = sql("timeseries.sql")
+GAP_BY_CATEGORY = sql("gap_by_category.sql")
+GAP_BY_TERRITORY = sql("gap_by_territory.sql")
+GAP_BY_LANDLORD = sql("gap_by_landlord.sql")
+RANKING_QPV = sql("ranking_qpv.sql")
+RANKING_ANCESTORS = sql("ranking_ancestors.sql")
+EXPORT_QPV = sql("export_qpv.sql")
+EXPORT_ANCESTORS = sql("export_ancestors.sql")
+EXPORT_TERRITORIES = sql("export_territories.sql")
+# The roll-ups' upkeep (vigie_reporting.rollups).
+REFRESH_LOCK = sql("refresh_lock.sql")
+REFRESH_UNLOCK = sql("refresh_unlock.sql")
+ROLLUP_STATE = sql("rollup_state.sql")
+ROLLUP_STAMP = sql("rollup_stamp.sql")
+ROLLUP_DELETE = sql("rollup_delete.sql")
+ROLLUP_INSERT = sql("rollup_insert.sql")
+DAILY_DELETE = sql("daily_delete.sql")
+DAILY_INSERT = sql("daily_insert.sql")
+DIRTY_DAYS_TAKE = sql("dirty_days_take.sql")
+
+
+# --- Reference and freshness -------------------------------------------------------------------
+
+
+async def territory(conn: Conn, territory_id: str) -> dict[str, Any] | None:
+    """A territory with the answer's `as_of` and the roll-ups' state, or None if unknown."""
+    row = await conn.fetchrow(TERRITORY, territory_id)
     return dict(row) if row else None
 
 
-async def is_within_any(pool: Pool, territory_id: str, ancestors: frozenset[str]) -> bool:
+async def freshness(conn: Conn) -> dict[str, Any]:
+    """`as_of`, whether the roll-ups are built, and the days they have not folded in yet."""
+    row = await conn.fetchrow(FRESHNESS)
+    assert row is not None  # a SELECT without FROM returns its row
+    return dict(row)
+
+
+async def is_within_any(conn: Conn, territory_id: str, ancestors: frozenset[str]) -> bool:
     """Whether the territory is one of `ancestors` or inside one of them."""
-    return bool(await pool.fetchval(queries.WITHIN_ANY, territory_id, sorted(ancestors)))
+    return bool(await conn.fetchval(WITHIN_ANY, territory_id, sorted(ancestors)))
+
+
+async def inside(conn: Conn, territory_id: str, candidates: list[str]) -> set[str]:
+    """Those of `candidates` that are `territory_id` or lie inside it."""
+    rows = await conn.fetch(INSIDE, territory_id, candidates)
+    return {r["territory_id"] for r in rows}
 
 
 async def territories(
-    pool: Pool,
+    conn: Conn,
     *,
     kind: str | None,
     q: str | None,
@@ -35,47 +91,38 @@ async def territories(
     limit: int,
 ) -> list[dict[str, Any]]:
     """Territories matching the filters, biggest levels first, then by name."""
-    rows = await pool.fetch(queries.TERRITORIES, kind, q, departement, within, limit)
+    rows = await conn.fetch(TERRITORIES, kind, q, departement, within, limit)
     return [dict(r) for r in rows]
 
 
-def _statement(
-    sql: str, args: list[Any], *, landlord_id: str | None, dirty: list[date] | None
-) -> tuple[str, list[Any]]:
-    """The statement for a scope: the roll-up when `dirty` is given (all landlords only), else
-    the counters, filtered to a landlord or not; the extra argument goes last."""
-    position = len(args) + 1
-    sql = queries.sources(sql, rollup=dirty is not None, position=position)
-    sql = queries.with_landlord(sql, landlord=landlord_id is not None, position=position)
-    if dirty is not None:
-        return sql, [*args, dirty]
-    if landlord_id is not None:
-        return sql, [*args, landlord_id]
-    return sql, args
+async def territory_names(conn: Conn, territory_ids: list[str]) -> dict[str, dict[str, Any]]:
+    """Name, kind and dwellings of some territories."""
+    rows = await conn.fetch(TERRITORY_NAMES, territory_ids)
+    return {r["territory_id"]: dict(r) for r in rows}
+
+
+# --- Figures -------------------------------------------------------------------------------------
+# `dirty`: read the roll-up except for these days (all landlords only); None: the counters.
 
 
 async def summary_rows(
-    pool: Pool,
+    conn: Conn,
     territory_id: str,
     *,
     period: Period,
     landlord_id: str | None,
     dirty: list[date] | None,
 ) -> list[dict[str, Any]]:
-    """Counter sums by category for the period and the previous one (`current` tells which).
-    `dirty`: read the roll-up, except for these days."""
+    """Counter sums by category for the period and the previous one (`current` tells which)."""
     previous = period.previous()
-    sql, args = _statement(
-        queries.SUMMARY,
-        [territory_id, previous.start, period.start, period.end],
-        landlord_id=landlord_id,
-        dirty=dirty,
+    rows = await conn.fetch(
+        SUMMARY, territory_id, previous.start, period.start, period.end, dirty, landlord_id
     )
-    return [dict(r) for r in await pool.fetch(sql, *args)]
+    return [dict(r) for r in rows]
 
 
 async def timeseries(
-    pool: Pool,
+    conn: Conn,
     territory_id: str,
     *,
     period: Period,
@@ -85,18 +132,21 @@ async def timeseries(
     dirty: list[date] | None,
 ) -> dict[date, tuple[int, int]]:
     """(incidents, plaintes) per bucket start; buckets without incidents are absent."""
-    sql, args = _statement(
-        queries.TIMESERIES,
-        [territory_id, period.start, period.end, bucket, categories],
-        landlord_id=landlord_id,
-        dirty=dirty,
+    rows = await conn.fetch(
+        TIMESERIES,
+        territory_id,
+        period.start,
+        period.end,
+        bucket,
+        categories,
+        dirty,
+        landlord_id,
     )
-    rows = await pool.fetch(sql, *args)
     return {r["bucket"]: (r["incidents"], r["plainte"]) for r in rows}
 
 
 async def ranking(
-    pool: Pool,
+    conn: Conn,
     *,
     kind: str,
     metric: str,
@@ -109,23 +159,16 @@ async def ranking(
 ) -> list[asyncpg.Record]:
     """Territories of a kind inside `within`, ranked by count or rate, as records of
     (territory_id, name, kind, departement_code, region_code, social_dwellings, incidents).
-    `dirty`: read
-    reporting_daily except for these days (QPVs, all landlords and categories only)."""
+    `dirty` serves QPVs from reporting_daily, for all landlords and categories only."""
     args: list[Any] = [period.start, period.end, categories, within, limit, metric, kind]
-    daily = dirty is not None and kind == "qpv" and landlord_id is None and categories is None
-    if daily:
-        sql = queries.RANKING_QPV_DAILY
-        args.append(dirty)
-    else:
-        base = queries.RANKING_QPV if kind == "qpv" else queries.RANKING_ANCESTORS
-        sql = queries.with_landlord(base, landlord=landlord_id is not None, position=8)
-        if landlord_id is not None:
-            args.append(landlord_id)
-    return await pool.fetch(sql, *args)
+    if kind != "qpv":
+        return await conn.fetch(RANKING_ANCESTORS, *args, landlord_id)
+    daily = dirty is not None and landlord_id is None and categories is None
+    return await conn.fetch(RANKING_QPV, *args, dirty if daily else None, landlord_id)
 
 
 async def complaint_gap(
-    pool: Pool,
+    conn: Conn,
     *,
     group_by: str,
     territory_id: str,
@@ -133,51 +176,61 @@ async def complaint_gap(
     landlord_id: str | None,
     dirty: list[date] | None,
 ) -> list[dict[str, Any]]:
-    """Incidents and plaintes per group, this period and the previous one. `dirty` (all
-    landlords only): read the roll-ups except for these days; reporting_rollup serves the
-    grouping by category (upper levels), reporting_daily the grouping by territory."""
+    """Incidents and plaintes per group, this period and the previous one. `dirty`:
+    reporting_rollup serves the grouping by category (upper levels), reporting_daily the
+    grouping by territory; the grouping by landlord reads the counters."""
     previous = period.previous()
-    base = [territory_id, previous.start, period.start, period.end]
-    if group_by == "territory" and dirty is not None and landlord_id is None:
-        sql, args = queries.GAP_BY_TERRITORY_DAILY, [*base, dirty]
+    bounds = (territory_id, previous.start, period.start, period.end)
+    if group_by == "landlord":
+        rows = await conn.fetch(GAP_BY_LANDLORD, *bounds, landlord_id)
     else:
-        sql, args = _statement(
-            queries.GAP_BY[group_by],
-            base,
-            landlord_id=landlord_id,
-            dirty=dirty if group_by == "category" else None,
-        )
-    return [dict(r) for r in await pool.fetch(sql, *args)]
-
-
-async def territory_names(pool: Pool, territory_ids: list[str]) -> dict[str, dict[str, Any]]:
-    """Name, kind and dwellings of some territories."""
-    rows = await pool.fetch(queries.TERRITORY_NAMES, territory_ids)
-    return {r["territory_id"]: dict(r) for r in rows}
+        statement = GAP_BY_CATEGORY if group_by == "category" else GAP_BY_TERRITORY
+        usable = dirty if landlord_id is None else None
+        rows = await conn.fetch(statement, *bounds, usable, landlord_id)
+    return [dict(r) for r in rows]
 
 
 async def export_counts(
-    pool: Pool, *, kind: str, period: Period, landlord_id: str | None
+    conn: Conn, *, kind: str, period: Period, landlord_id: str | None
 ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     """Territories of a kind and their counts by category over the period."""
-    base = queries.EXPORT_QPV if kind == "qpv" else queries.EXPORT_ANCESTORS
-    sql = queries.with_landlord(base, landlord=landlord_id is not None, position=4)
-    args: list[Any] = [period.start, period.end, kind]
-    if landlord_id is not None:
-        args.append(landlord_id)
-    counts = [dict(r) for r in await pool.fetch(sql, *args)]
-    places = [dict(r) for r in await pool.fetch(queries.EXPORT_TERRITORIES, kind)]
-    return places, counts
+    statement = EXPORT_QPV if kind == "qpv" else EXPORT_ANCESTORS
+    counts = await conn.fetch(statement, period.start, period.end, kind, landlord_id)
+    places = await conn.fetch(EXPORT_TERRITORIES, kind)
+    return [dict(r) for r in places], [dict(r) for r in counts]
 
 
-async def freshness(pool: Pool) -> dict[str, Any]:
-    """`as_of`, whether the roll-ups are built, and the days they have not folded in yet."""
-    row = await pool.fetchrow(queries.FRESHNESS)
-    assert row is not None
-    return dict(row)
+# --- The roll-ups' upkeep ------------------------------------------------------------------------
 
 
-async def inside(pool: Pool, territory_id: str, candidates: list[str]) -> set[str]:
-    """Those of `candidates` that are `territory_id` or lie inside it."""
-    rows = await pool.fetch(queries.INSIDE, territory_id, candidates)
-    return {r["territory_id"] for r in rows}
+async def try_refresh_lock(conn: Conn) -> bool:
+    """Take the refresh lock (session-level) unless another process holds it."""
+    return bool(await conn.fetchval(REFRESH_LOCK))
+
+
+async def refresh_unlock(conn: Conn) -> None:
+    """Release the refresh lock."""
+    await conn.fetchval(REFRESH_UNLOCK)
+
+
+async def full_rebuild_due(conn: Conn) -> bool:
+    """Whether the roll-ups must be rebuilt from scratch."""
+    return bool(await conn.fetchval(ROLLUP_STATE))
+
+
+async def take_dirty_days(conn: Conn) -> list[date]:
+    """The days changed since the last refresh, removed from the list; sorted, once each."""
+    return sorted({r["day"] for r in await conn.fetch(DIRTY_DAYS_TAKE)})
+
+
+async def recompute_rollups(conn: Conn, days: list[date] | None) -> None:
+    """Recompute both roll-ups for these days (None: every day) from the counters."""
+    await conn.execute(ROLLUP_DELETE, days)
+    await conn.execute(DAILY_DELETE, days)
+    await conn.execute(ROLLUP_INSERT, days)
+    await conn.execute(DAILY_INSERT, days)
+
+
+async def stamp_rollups(conn: Conn) -> None:
+    """Record a committed refresh."""
+    await conn.execute(ROLLUP_STAMP)

@@ -2,7 +2,8 @@
 
 Every `/v1` route authenticates (bearer token). Answers come from `incident_counters` and
 reporting's roll-ups of it, never from raw incidents; `as_of` is when the counters last changed
-(the answer includes every change committed before it). JSON is encoded with orjson."""
+(the answer includes every change committed before it). Dependencies are `Annotated` aliases
+(`api.deps`). JSON is encoded with orjson."""
 
 from fastapi import APIRouter
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Annotated, Any, Literal
 
-from fastapi import Depends, Path, Query, Request
+from fastapi import Depends, Path, Query
 
 from vigie.contract.nomenclature import Nomenclature
 from vigie.platform.api import ApiError, CurrentPrincipal
@@ -15,6 +15,7 @@ from vigie_reporting.access import Scope, figures_scope
 from vigie_reporting.alerts_feed import AlertsFeed, alerts_for
 from vigie_reporting.figures import summary_body, sums_from_rows
 from vigie_reporting.periods import InvalidPeriod, Period, resolve_period, today_in_paris
+from vigie_reporting.repository import Conn
 from vigie_reporting.rollups import ROLLUP_KINDS
 
 Kind = Literal["qpv", "commune", "departement", "region", "pays"]
@@ -39,12 +40,6 @@ def period_of(start: date | None, end: date | None) -> Period:
     except InvalidPeriod as exc:
         error = {"field": exc.field, "message": str(exc)}
         raise ApiError(422, "invalid", str(exc), errors=[error]) from None
-
-
-def nomenclature_of(request: Request) -> Nomenclature:
-    """The nomenclature loaded at start-up."""
-    nomenclature: Nomenclature = request.app.state.nomenclature
-    return nomenclature
 
 
 def categories_of(
@@ -72,9 +67,9 @@ def categories_of(
     return codes
 
 
-async def territory_of(request: Request, territory_id: str) -> dict[str, Any]:
+async def territory_of(db: Conn, territory_id: str) -> dict[str, Any]:
     """The territory row with freshness and roll-up state; 404 if unknown."""
-    found = await repository.territory(request.app.state.pool, territory_id)
+    found = await repository.territory(db, territory_id)
     if found is None:
         raise ApiError(404, "not_found", f"unknown territory {territory_id}")
     return found
@@ -104,12 +99,17 @@ def dirty_days_for(
 
 
 async def summary_of(
-    request: Request, territory_id: str, *, period: Period, landlord_id: str | None
+    db: Conn,
+    territory_id: str,
+    *,
+    nomenclature: Nomenclature,
+    period: Period,
+    landlord_id: str | None,
 ) -> tuple[dict[str, Any], dict[str, Any]]:
     """The territory row (with the answer's `as_of`) and the summary figures of a scope."""
-    place = await territory_of(request, territory_id)
+    place = await territory_of(db, territory_id)
     rows = await repository.summary_rows(
-        request.app.state.pool,
+        db,
         territory_id,
         period=period,
         landlord_id=landlord_id,
@@ -118,22 +118,21 @@ async def summary_of(
     body = summary_body(
         current=sums_from_rows(rows, current=True),
         previous=sums_from_rows(rows, current=False),
-        nomenclature=nomenclature_of(request),
+        nomenclature=nomenclature,
         social_dwellings=place["social_dwellings"],
     )
     return place, body
 
 
 async def open_alerts_of(
-    request: Request, territory_id: str, *, landlord_id: str | None, shared: bool
+    db: Conn, feed: AlertsFeed, territory_id: str, *, landlord_id: str | None, shared: bool
 ) -> list[dict[str, Any]]:
     """The open alerts inside the territory that the caller may see (none without alerts)."""
-    feed: AlertsFeed = request.app.state.alerts
     known = feed.open_alerts
     if not known:
         return []
     candidates = sorted({str(a.get("territory_id")) for a in known})
-    inside = await repository.inside(request.app.state.pool, territory_id, candidates)
+    inside = await repository.inside(db, territory_id, candidates)
     return alerts_for(known, inside=inside, landlord_id=landlord_id, shared=shared)
 
 

@@ -4,20 +4,20 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Header, Request
+from fastapi import APIRouter, Header
 from fastapi.responses import Response, StreamingResponse
 
 from vigie.platform.api import ApiError, CurrentPrincipal
 from vigie_reporting import repository
-from vigie_reporting.alerts_feed import AlertsFeed, AlertsUnavailable
+from vigie_reporting.alerts_feed import AlertsUnavailable
 from vigie_reporting.api.common import (
     FiguresScope,
     FromDate,
     RankKind,
     ToDate,
-    nomenclature_of,
     period_of,
 )
+from vigie_reporting.api.deps import Alerts, CurrentNomenclature, Db
 from vigie_reporting.csv_export import counts_csv, export_filename
 from vigie_reporting.encoding import JsonResponse
 
@@ -26,8 +26,9 @@ router = APIRouter(default_response_class=JsonResponse)
 
 @router.get("/exports/counts.csv", response_class=Response)
 async def export_counts(
-    request: Request,
     scope: FiguresScope,
+    db: Db,
+    loaded: CurrentNomenclature,
     kind: RankKind = "qpv",
     start: FromDate = None,
     end: ToDate = None,
@@ -35,9 +36,9 @@ async def export_counts(
     """Counts per territory of a kind and category over the period, as CSV (UTF-8)."""
     period = period_of(start, end)
     places, counts = await repository.export_counts(
-        request.app.state.pool, kind=kind, period=period, landlord_id=scope.landlord_id
+        db, kind=kind, period=period, landlord_id=scope.landlord_id
     )
-    codes = [c.code for c in nomenclature_of(request).categories]
+    codes = [c.code for c in loaded.categories]
     text = counts_csv(places=places, counts=counts, categories=codes)
     filename = export_filename(kind=kind, start=period.start, end=period.end)
     return Response(
@@ -49,13 +50,12 @@ async def export_counts(
 
 @router.get("/live/alerts", response_class=StreamingResponse)
 async def live_alerts(
-    request: Request,
+    feed: Alerts,
     principal: CurrentPrincipal,
     authorization: Annotated[str | None, Header()] = None,
 ) -> StreamingResponse:
     """The alerts service's live stream (SSE), relayed for the dashboard; 503 when absent."""
     del principal  # authenticated here; the alerts service applies its own scope
-    feed: AlertsFeed = request.app.state.alerts
     try:
         chunks = await feed.stream(authorization or "")
     except AlertsUnavailable as exc:

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Query
 
+from vigie.contract.nomenclature import Nomenclature
+from vigie.platform.territories import COUNTRY_ID
 from vigie_reporting import repository
 from vigie_reporting.api.common import (
     FiguresScope,
@@ -14,36 +16,37 @@ from vigie_reporting.api.common import (
     ToDate,
     categories_of,
     dirty_days_for,
-    nomenclature_of,
     period_fields,
     period_of,
     territory_of,
 )
+from vigie_reporting.api.deps import CurrentNomenclature, Db
 from vigie_reporting.encoding import JsonResponse
+from vigie_reporting.repository import Conn
 
 router = APIRouter(default_response_class=JsonResponse)
 
 
 @router.get("/rankings")
 async def rankings(
-    request: Request,
     scope: FiguresScope,
+    db: Db,
+    loaded: CurrentNomenclature,
     kind: RankKind = "qpv",
     metric: Literal["count", "rate_per_1000_dwellings"] = "count",
     start: FromDate = None,
     end: ToDate = None,
     domain: Annotated[str | None, Query(max_length=32)] = None,
     category: Annotated[str | None, Query(max_length=16)] = None,
-    within: Annotated[str, Query(max_length=64)] = "FR",
+    within: Annotated[str, Query(max_length=64)] = COUNTRY_ID,
     limit: Annotated[int, Query(ge=1, le=5000)] = 50,
 ) -> JsonResponse:
     """Territories of a kind (inside `within`, France by default), highest first."""
     period = period_of(start, end)
-    codes = categories_of(nomenclature_of(request), category=category, domain=domain)
-    pool = request.app.state.pool
-    fresh = await repository.freshness(pool)
+    codes = categories_of(loaded, category=category, domain=domain)
+    fresh = await repository.freshness(db)
     rows = await repository.ranking(
-        pool,
+        db,
         kind=kind,
         metric=metric,
         period=period,
@@ -99,27 +102,27 @@ def _gap(incidents: int | None, plainte: int | None) -> dict[str, Any]:
 
 @router.get("/complaint-gap")
 async def complaint_gap(
-    request: Request,
     scope: FiguresScope,
+    db: Db,
+    loaded: CurrentNomenclature,
     group_by: Literal["category", "territory", "landlord"] = "category",
-    territory_id: Annotated[str, Query(max_length=64)] = "FR",
+    territory_id: Annotated[str, Query(max_length=64)] = COUNTRY_ID,
     start: FromDate = None,
     end: ToDate = None,
 ) -> JsonResponse:
     """Incidents vs those with a `plainte`, the gap, and how it moved since the previous
     period, per category, territory (the counters' own, mostly QPVs) or landlord."""
     period = period_of(start, end)
-    pool = request.app.state.pool
-    place = await territory_of(request, territory_id)
+    place = await territory_of(db, territory_id)
     rows = await repository.complaint_gap(
-        pool,
+        db,
         group_by=group_by,
         territory_id=territory_id,
         period=period,
         landlord_id=scope.landlord_id,
         dirty=dirty_days_for(place, scope.landlord_id, any_level=group_by == "territory"),
     )
-    labels = await _gap_labels(request, group_by, [r["key"] for r in rows])
+    labels = await _gap_labels(db, loaded, group_by, [r["key"] for r in rows])
     groups = []
     for row in rows:
         current = _gap(row["incidents"], row["plainte"])
@@ -159,12 +162,13 @@ def _change_pts(current: dict[str, Any], previous: dict[str, Any]) -> float | No
     return round(float(current["complaint_rate"] - previous["complaint_rate"]) * 100, 1)
 
 
-async def _gap_labels(request: Request, group_by: str, keys: list[str]) -> dict[str, str]:
+async def _gap_labels(
+    db: Conn, nomenclature: Nomenclature, group_by: str, keys: list[str]
+) -> dict[str, str]:
     """Readable names of the groups (landlords are shown by their id)."""
     if group_by == "category":
-        nomenclature = nomenclature_of(request)
         return {c.code: c.label for c in nomenclature.categories}
     if group_by == "territory":
-        names = await repository.territory_names(request.app.state.pool, keys)
+        names = await repository.territory_names(db, keys)
         return {k: v["name"] for k, v in names.items()}
     return {}

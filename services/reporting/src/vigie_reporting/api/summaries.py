@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Query
 
 from vigie.platform.api import ApiError, CurrentPrincipal
 from vigie_reporting import repository
@@ -19,12 +19,12 @@ from vigie_reporting.api.common import (
     categories_of,
     dirty_days_for,
     identity,
-    nomenclature_of,
     open_alerts_of,
     period_of,
     summary_of,
     territory_of,
 )
+from vigie_reporting.api.deps import Alerts, CurrentNomenclature, Db
 from vigie_reporting.encoding import JsonResponse
 from vigie_reporting.figures import suppressed_body
 from vigie_reporting.periods import Bucket, bucket_starts
@@ -50,15 +50,15 @@ async def me(principal: CurrentPrincipal) -> dict[str, Any]:
 
 
 @router.get("/nomenclature")
-async def nomenclature(request: Request, _: CurrentPrincipal) -> dict[str, Any]:
+async def nomenclature(loaded: CurrentNomenclature, _: CurrentPrincipal) -> dict[str, Any]:
     """Categories and GSUP domains (docs/contract.md §4)."""
-    return nomenclature_of(request).model_dump()
+    return loaded.model_dump()
 
 
 @router.get("/territories")
 async def territories(
-    request: Request,
     _: FiguresScope,
+    db: Db,
     kind: Kind | None = None,
     q: Annotated[str | None, Query(max_length=100)] = None,
     departement: Annotated[str | None, Query(max_length=3)] = None,
@@ -67,26 +67,28 @@ async def territories(
 ) -> dict[str, Any]:
     """Territories with name, kind and dwellings."""
     items = await repository.territories(
-        request.app.state.pool, kind=kind, q=q, departement=departement, within=within, limit=limit
+        db, kind=kind, q=q, departement=departement, within=within, limit=limit
     )
     return {"items": items, "count": len(items)}
 
 
 @router.get("/territories/{territory_id}/summary")
 async def summary(
-    request: Request,
-    territory_id: TerritoryId,
     scope: FiguresScope,
+    db: Db,
+    loaded: CurrentNomenclature,
+    feed: Alerts,
+    territory_id: TerritoryId,
     start: FromDate = None,
     end: ToDate = None,
 ) -> dict[str, Any]:
     """Counts, breakdowns, rate, trend, complaint rate and open alerts of a territory."""
     period = period_of(start, end)
     place, body = await summary_of(
-        request, territory_id, period=period, landlord_id=scope.landlord_id
+        db, territory_id, nomenclature=loaded, period=period, landlord_id=scope.landlord_id
     )
     alerts = await open_alerts_of(
-        request, territory_id, landlord_id=scope.landlord_id, shared=False
+        db, feed, territory_id, landlord_id=scope.landlord_id, shared=False
     )
     return {
         **identity(place, period, scope.landlord_id),
@@ -98,25 +100,27 @@ async def summary(
 
 @router.get("/shared/territories/{territory_id}/summary")
 async def shared_summary(
-    request: Request,
-    territory_id: TerritoryId,
     principal: CurrentPrincipal,
+    db: Db,
+    loaded: CurrentNomenclature,
+    feed: Alerts,
+    territory_id: TerritoryId,
     start: FromDate = None,
     end: ToDate = None,
 ) -> dict[str, Any]:
     """The CLSPD view: all landlords together, small counts suppressed (see suppression)."""
     allowed = shared_territories(principal)
     period = period_of(start, end)
-    await territory_of(request, territory_id)  # 404 before 403: unknown is unknown to all
-    if allowed is not None and not await repository.is_within_any(
-        request.app.state.pool, territory_id, allowed
-    ):
+    await territory_of(db, territory_id)  # 404 before 403: unknown is unknown to all
+    if allowed is not None and not await repository.is_within_any(db, territory_id, allowed):
         raise ApiError(403, "forbidden", f"this key does not cover {territory_id}")
-    place, body = await summary_of(request, territory_id, period=period, landlord_id=None)
-    alerts = await open_alerts_of(request, territory_id, landlord_id=None, shared=True)
+    place, body = await summary_of(
+        db, territory_id, nomenclature=loaded, period=period, landlord_id=None
+    )
+    alerts = await open_alerts_of(db, feed, territory_id, landlord_id=None, shared=True)
     return {
         **identity(place, period, None),
-        **suppressed_body(body, nomenclature_of(request)),
+        **suppressed_body(body, loaded),
         "open_alerts": alerts,
         "as_of": place["as_of"],
     }
@@ -124,9 +128,10 @@ async def shared_summary(
 
 @router.get("/territories/{territory_id}/timeseries")
 async def timeseries(
-    request: Request,
-    territory_id: TerritoryId,
     scope: FiguresScope,
+    db: Db,
+    loaded: CurrentNomenclature,
+    territory_id: TerritoryId,
     bucket: Bucket = "day",
     start: FromDate = None,
     end: ToDate = None,
@@ -135,10 +140,10 @@ async def timeseries(
 ) -> dict[str, Any]:
     """Incidents (and plaintes) per day, week (from Monday) or month; empty buckets are 0."""
     period = period_of(start, end)
-    codes = categories_of(nomenclature_of(request), category=category, domain=domain)
-    place = await territory_of(request, territory_id)
+    codes = categories_of(loaded, category=category, domain=domain)
+    place = await territory_of(db, territory_id)
     found = await repository.timeseries(
-        request.app.state.pool,
+        db,
         territory_id,
         period=period,
         bucket=bucket,

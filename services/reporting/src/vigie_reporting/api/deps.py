@@ -1,0 +1,58 @@
+"""The handlers' dependencies, as `Annotated` aliases: a database connection for the request, the
+nomenclature, the alerts feed. They come from the one typed `Resources` the app's lifespan
+opens; handlers never read `app.state` themselves."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from typing import Annotated
+
+import asyncpg
+from fastapi import Depends, Request
+
+from vigie.contract.nomenclature import Nomenclature
+from vigie.platform.api import ApiError
+from vigie_reporting.alerts_feed import AlertsFeed
+from vigie_reporting.repository import Conn
+
+
+@dataclass(frozen=True, slots=True)
+class Resources:
+    """What the reporting handlers use, opened and closed by the app's lifespan."""
+
+    pool: asyncpg.Pool
+    alerts: AlertsFeed
+    nomenclature: Nomenclature
+
+
+def resources(request: Request) -> Resources:
+    """The resources the lifespan put on the app; 503 before it (or after it) ran."""
+    found = getattr(request.app.state, "resources", None)
+    if not isinstance(found, Resources):
+        raise ApiError(503, "unavailable", "the reporting service is starting or stopping")
+    return found
+
+
+AppResources = Annotated[Resources, Depends(resources)]
+
+
+async def connection(app: AppResources) -> AsyncIterator[Conn]:
+    """One pooled connection for the whole request."""
+    async with app.pool.acquire() as conn:
+        yield conn
+
+
+def nomenclature(app: AppResources) -> Nomenclature:
+    """The nomenclature loaded at start-up."""
+    return app.nomenclature
+
+
+def alerts_feed(app: AppResources) -> AlertsFeed:
+    """The open alerts known from the alerts service."""
+    return app.alerts
+
+
+Db = Annotated[Conn, Depends(connection)]
+CurrentNomenclature = Annotated[Nomenclature, Depends(nomenclature)]
+Alerts = Annotated[AlertsFeed, Depends(alerts_feed)]
