@@ -12,6 +12,7 @@ import asyncio
 import logging
 import time
 import uuid
+from collections import Counter
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -35,6 +36,9 @@ _log = logging.getLogger(__name__)
 Trigger: TypeAlias = Literal["change", "sweep"]
 # Changed counters: territory → days.
 Changed: TypeAlias = Mapping[str, set[date]]
+# Rules read at once, each on a connection of its own: reading is most of a sweep's time, nearly
+# all of it in the database, which spreads concurrent statements over its cores.
+READ_CONCURRENCY = 4
 
 
 @dataclass(frozen=True)
@@ -63,28 +67,46 @@ def scope_of(rule: Rule, index: TerritoryIndex) -> list[str]:
     return list(index.by_kind.get(scope.territory_kind or "qpv", ()))
 
 
+def coverage(index: TerritoryIndex) -> dict[str, int]:
+    """How many territories each one covers: itself and its descendants."""
+    covers: Counter[str] = Counter()
+    for territory_id in index.territories:
+        covers.update(index.ancestors_of(territory_id))
+    return dict(covers)
+
+
 def days_read(rule: Rule) -> int:
     """How many days back from today the rule's value depends on."""
     return rule.window_days + (HISTORY_DAYS if rule.metric == "anomaly" else 0)
 
 
 async def readings(
-    conn: Conn, rule: Rule, territory_ids: list[str], *, today: date, index: TerritoryIndex
+    conn: Conn,
+    rule: Rule,
+    territory_ids: list[str],
+    *,
+    today: date,
+    index: TerritoryIndex,
+    covered: int | None = None,
 ) -> tuple[dict[str, Reading], list[str]]:
-    """The rule's value per territory, and the territories skipped (a rate without dwellings)."""
+    """The rule's value per territory, and the territories skipped (a rate without dwellings);
+    `covered`: how many territories the ids cover with their descendants (None: many)."""
     selection = selection_of(rule)
     window_first = today - timedelta(days=rule.window_days - 1)
     if rule.metric == "anomaly":
         span = days_read(rule)
         rows = await repository.daily_counts(
-            conn, territory_ids, today - timedelta(days=span - 1), today, selection=selection
+            conn,
+            territory_ids,
+            today - timedelta(days=span - 1),
+            today,
+            selection=selection,
+            covered=covered,
         )
         position = {tid: i for i, tid in enumerate(territory_ids)}
         daily = np.zeros((len(territory_ids), span))
         for row in rows:
-            daily[position[row["territory_id"]], span - 1 - (today - row["day"]).days] = row[
-                "count"
-            ]
+            daily[position[row["territory_id"]], row["days"]] = row["counts"]
         scores = anomaly_scores(daily, window_days=rule.window_days)
         counts = daily[:, -rule.window_days :].sum(axis=1)
         return {
@@ -92,7 +114,7 @@ async def readings(
             for i, tid in enumerate(territory_ids)
         }, []
     counts_by_territory = await repository.window_counts(
-        conn, territory_ids, window_first, today, selection=selection
+        conn, territory_ids, window_first, today, selection=selection, covered=covered
     )
     out: dict[str, Reading] = {}
     skipped: list[str] = []
@@ -127,6 +149,7 @@ class Evaluator:
         self._dashboard_url = dashboard_url
         self._on_change = on_change
         self._index = TerritoryIndex()
+        self._covers: dict[str, int] = {}
         # One evaluation at a time in this process: a message and the sweep would otherwise read
         # the same alerts and both try the same change (the pair lock would make one a no-op,
         # at the price of the work).
@@ -141,6 +164,7 @@ class Evaluator:
         """Read the territory reference again (it changes with `vigie territories import`)."""
         async with self._pool.acquire() as conn:
             self._index = await load_index(conn)
+        self._covers = coverage(self._index)
 
     async def evaluate(self, *, changed: Changed | None, trigger: Trigger) -> int:
         """Evaluate the pairs these changes touched (None: every pair); the changes made."""
@@ -153,14 +177,28 @@ class Evaluator:
             today = paris_today(now)
             async with self._pool.acquire() as conn:
                 stored = await load_rules(conn)
-            for item in stored:
-                made += await self._evaluate_rule(item, changed, now=now, today=today)
+            slots = asyncio.Semaphore(READ_CONCURRENCY)
+            async with asyncio.TaskGroup() as group:
+                reads = [
+                    group.create_task(self._read(item, changed, now=now, today=today, slots=slots))
+                    for item in stored
+                ]
+            # Changes are applied one pair at a time, in rule order.
+            for item, read in zip(stored, reads, strict=True):
+                made += await self._apply_readings(item, *read.result(), now=now)
         self._metrics.evaluation_seconds.labels(trigger).observe(time.perf_counter() - started)
         return made
 
-    async def _evaluate_rule(
-        self, item: StoredRule, changed: Changed | None, *, now: datetime, today: date
-    ) -> int:
+    async def _read(
+        self,
+        item: StoredRule,
+        changed: Changed | None,
+        *,
+        now: datetime,
+        today: date,
+        slots: asyncio.Semaphore,
+    ) -> tuple[dict[str, Reading], dict[str, asyncpg.Record]]:
+        """The rule's readings over the pairs to evaluate, and its live alerts there."""
         rule = item.rule
         scope = scope_of(rule, self._index)
         if changed is not None:
@@ -169,9 +207,12 @@ class Evaluator:
             affected = self._index.affected_by(touched)
             scope = [t for t in scope if t in affected]
         if not scope:
-            return 0
-        async with self._pool.acquire() as conn:
-            values, skipped = await readings(conn, rule, scope, today=today, index=self._index)
+            return {}, {}
+        covered = sum(self._covers.get(t, 1) for t in scope)
+        async with slots, self._pool.acquire() as conn:
+            values, skipped = await readings(
+                conn, rule, scope, today=today, index=self._index, covered=covered
+            )
             live = {
                 row["territory_id"]: row
                 for row in await repository.live_alerts(
@@ -184,11 +225,21 @@ class Evaluator:
                 )
         trigger: Trigger = "sweep" if changed is None else "change"
         self._metrics.evaluations.labels(trigger).inc(len(values))
+        return values, live
+
+    async def _apply_readings(
+        self,
+        item: StoredRule,
+        values: dict[str, Reading],
+        live: dict[str, asyncpg.Record],
+        *,
+        now: datetime,
+    ) -> int:
         made = 0
         for territory_id, reading in values.items():
             row = live.get(territory_id)
             current = Current(row["level"], row["notified_level"]) if row else None
-            if decide(rule, current, reading) is not None:
+            if decide(item.rule, current, reading) is not None:
                 made += await self._apply(item, territory_id, reading, now=now)
         return made
 

@@ -5,6 +5,7 @@ delivery/repository.py."""
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import date, datetime
 from functools import cache
 from importlib.resources import files
@@ -65,19 +66,45 @@ async def ancestor_rows(conn: Conn) -> list[asyncpg.Record]:
     return await conn.fetch(sql("territory_ancestors"))
 
 
+# Counts over at most this many territories (descendants included) are read through the
+# counters' primary key, one range scan per territory (`*_few.sql`); over more, with one scan of
+# the window's days (a sweep). The planner cannot tell the two apart from a parameter array.
+FEW_TERRITORIES = 200
+
+
 async def window_counts(
-    conn: Conn, territory_ids: Sequence[str], first: date, last: date, *, selection: Selection
+    conn: Conn,
+    territory_ids: Sequence[str],
+    first: date,
+    last: date,
+    *,
+    selection: Selection,
+    covered: int | None = None,
 ) -> dict[str, int]:
-    """What a rule counts per territory over [first, last] (territories with none are absent)."""
-    rows = await conn.fetch(sql("window_counts"), list(territory_ids), first, last, *selection)
+    """What a rule counts per territory over [first, last] (territories with none are absent);
+    `covered`: how many territories the ids cover, descendants included (None: many)."""
+    name = "window_counts_few" if _few(covered) else "window_counts"
+    rows = await conn.fetch(sql(name), list(territory_ids), first, last, *selection)
     return {row["territory_id"]: row["count"] for row in rows}
 
 
 async def daily_counts(
-    conn: Conn, territory_ids: Sequence[str], first: date, last: date, *, selection: Selection
+    conn: Conn,
+    territory_ids: Sequence[str],
+    first: date,
+    last: date,
+    *,
+    selection: Selection,
+    covered: int | None = None,
 ) -> list[asyncpg.Record]:
-    """The same, per territory and day (days with none are absent)."""
-    return await conn.fetch(sql("daily_counts"), list(territory_ids), first, last, *selection)
+    """The same per day: (territory_id, days, counts), the days as offsets from `first` with
+    their counts, days with none left out; territories with none absent."""
+    name = "daily_counts_few" if _few(covered) else "daily_counts"
+    return await conn.fetch(sql(name), list(territory_ids), first, last, *selection)
+
+
+def _few(covered: int | None) -> bool:
+    return covered is not None and covered <= FEW_TERRITORIES
 
 
 async def top_categories(
@@ -279,6 +306,19 @@ async def delete_subscription(conn: Conn, subscription_id: str) -> bool:
     return await conn.fetchval(sql("subscription_delete"), subscription_id) is not None
 
 
+@dataclass(frozen=True, slots=True)
+class NewDelivery:
+    """A notification to send, or held back when `silence_id` is given."""
+
+    subscription_id: str
+    channel: str
+    dedup_key: str
+    alert_id: UUID | None
+    payload: str
+    silence_id: str | None
+    changed_at: datetime
+
+
 async def insert_delivery(
     conn: Conn,
     *,
@@ -291,17 +331,30 @@ async def insert_delivery(
     changed_at: datetime,
 ) -> None:
     """A notification to send, or held back when `silence_id` is given."""
-    state = "suppressed" if silence_id else "pending"
-    await conn.execute(
+    new = NewDelivery(
+        subscription_id, channel, dedup_key, alert_id, payload, silence_id, changed_at
+    )
+    await insert_deliveries(conn, [new])
+
+
+async def insert_deliveries(conn: Conn, deliveries: Sequence[NewDelivery]) -> None:
+    """Notifications to send, in one round trip (a change notifies every matching
+    subscription at once)."""
+    await conn.executemany(
         sql("delivery_insert"),
-        subscription_id,
-        channel,
-        dedup_key,
-        alert_id,
-        payload,
-        state,
-        silence_id,
-        changed_at,
+        [
+            (
+                d.subscription_id,
+                d.channel,
+                d.dedup_key,
+                d.alert_id,
+                d.payload,
+                "suppressed" if d.silence_id else "pending",
+                d.silence_id,
+                d.changed_at,
+            )
+            for d in deliveries
+        ],
     )
 
 

@@ -1,5 +1,7 @@
 -- What a rule counts per evaluated territory over [$2, $3], from the counters (never from raw
 -- incidents): a territory's count is the sum over its descendants (territory_ancestors).
+-- For many territories (a sweep): one scan of the window's days, hashed against the
+-- descendants; window_counts_few.sql reads few territories through the primary key.
 -- $1 territory ids, $4 categories (null: all), $5 landlord (null: all), $6 minimum severity,
 -- $7 targets (null: all).
 SELECT a.ancestor_id AS territory_id, sum(alerts_measure(c, $6, $7))::bigint AS count
