@@ -126,6 +126,7 @@ async def _fan_out(
         territory_and_ancestors=around,
         at=context.now,
     )
+    deliveries = []
     for row in await repository.subscriptions(conn):
         subscription = _subscription(row)
         if not subscription_matches(
@@ -136,18 +137,21 @@ async def _fan_out(
             escalation=tier == "escalation",
         ):
             continue
-        for channel, address in (("webhook", row["url"]), ("email", row["email"])):
-            if address:
-                await repository.insert_delivery(
-                    conn,
-                    subscription_id=subscription.subscription_id,
-                    channel=channel,
-                    dedup_key=payload["dedup_key"],
-                    alert_id=alert["alert_id"],
-                    payload=body,
-                    silence_id=silence.silence_id if silence else None,
-                    changed_at=alert["changed_at"],
-                )
+        deliveries += [
+            repository.NewDelivery(
+                subscription_id=subscription.subscription_id,
+                channel=channel,
+                dedup_key=payload["dedup_key"],
+                alert_id=alert["alert_id"],
+                payload=body,
+                silence_id=silence.silence_id if silence else None,
+                changed_at=alert["changed_at"],
+            )
+            for channel, address in (("webhook", row["url"]), ("email", row["email"]))
+            if address
+        ]
+    if deliveries:
+        await repository.insert_deliveries(conn, deliveries)
 
 
 def _subscription(row: asyncpg.Record) -> Subscription:

@@ -111,9 +111,11 @@ def _claimed(row: asyncpg.Record) -> Claimed:
     )
 
 
-async def mark_delivered(conn: Conn, *, delivery_id: int, at: datetime) -> None:
-    """Record a delivery: never sent again; the subscription's last success moves."""
-    await conn.execute(MARK_DELIVERED, delivery_id, at)
+async def mark_delivered(conn: Conn, delivered: Sequence[tuple[int, datetime]]) -> None:
+    """Record deliveries, (delivery id, when): never sent again; their subscriptions' last
+    success moves."""
+    if delivered:
+        await conn.execute(MARK_DELIVERED, [d for d, _ in delivered], [at for _, at in delivered])
 
 
 async def mark_failed(

@@ -14,6 +14,11 @@ from vigie_alerts.delivery.outcome import Failure, describe, failure
 from vigie_alerts.settings import AlertsSettings
 
 USER_AGENT = "vigie-alerts"
+# The answer's body is read and dropped, so that its connection goes back to the pool for the
+# next notification (left unread, httpx closes it: a new TCP and TLS handshake per
+# notification). One larger than this is abandoned with its connection: an endpoint cannot make
+# us download much.
+MAX_ANSWER_BYTES = 64 * 1024
 
 
 def sign(body: bytes, secret: str) -> str:
@@ -52,9 +57,13 @@ async def post(
     if secret:
         headers["X-Vigie-Signature"] = sign(body, secret)
     try:
-        # Streamed so that the answer's body, which nobody reads, is never downloaded.
         async with client.stream("POST", url, content=body, headers=headers) as response:
             status = response.status_code
+            read = 0
+            async for chunk in response.aiter_raw():
+                read += len(chunk)
+                if read > MAX_ANSWER_BYTES:
+                    break
     except httpx.TimeoutException as exc:
         return failure(f"timeout ({type(exc).__name__})")
     except (httpx.InvalidURL, httpx.UnsupportedProtocol) as exc:

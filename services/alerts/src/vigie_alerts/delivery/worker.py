@@ -9,7 +9,7 @@ import functools
 import logging
 import time
 from collections import Counter
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import asyncpg
 
@@ -27,6 +27,10 @@ MAX_RETRY_DELAY_S = 3600.0
 IDLE_WAIT_S = 1.0  # the longest sleep between looks at the outbox when nobody wakes us
 MIN_WAIT_S = 0.05  # rows due but locked by a replica's claim: look again soon, not in a spin
 MAX_ERROR_BACKOFF_S = 30.0
+# Woken while sends are in flight (one just finished), wait this long before claiming, so that
+# the sends finishing meanwhile share one claim: in a burst, claiming for each finished send
+# would cost the database a statement per notification.
+CLAIM_GATHER_S = 0.01
 # One endpoint (subscription and channel) gets at most this share of the slots at a time. Each
 # send to a dead endpoint lasts the whole timeout while a live one's last milliseconds: without
 # a cap, a dead endpoint with a backlog ends up holding every slot and the live ones starve.
@@ -61,6 +65,11 @@ class DeliveryWorker:
         self._in_flight: set[asyncio.Task[None]] = set()
         self._busy: Counter[Endpoint] = Counter()  # in flight per endpoint
         self._gauge_refreshed = 0.0
+        # Deliveries waiting to be marked together, the future their senders wait on, and the
+        # task marking them (see _mark_delivered).
+        self._delivered: list[tuple[int, datetime]] = []
+        self._delivered_marked: asyncio.Future[None] | None = None
+        self._marking: asyncio.Task[None] | None = None
         self._wakeup = asyncio.Event()
         self._stopping = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
@@ -111,6 +120,8 @@ class DeliveryWorker:
                 with contextlib.suppress(TimeoutError):
                     async with asyncio.timeout(wait):
                         await self._wakeup.wait()
+                if self._in_flight:
+                    await asyncio.sleep(CLAIM_GATHER_S)
         finally:
             await self._drain()
 
@@ -223,11 +234,35 @@ class DeliveryWorker:
         message["X-Vigie-Delivery"] = row.dedup_key
         return await send_email(message, self._settings)
 
+    async def _mark_delivered(self, delivery_id: int, at: datetime) -> None:
+        """Mark a delivery, together with those finishing meanwhile: one statement marks all
+        that finished while the previous one ran (alone, one finishes in one round trip; a
+        burst costs a statement per batch, not per notification)."""
+        if self._delivered_marked is None:
+            self._delivered_marked = asyncio.get_running_loop().create_future()
+        marked = self._delivered_marked
+        self._delivered.append((delivery_id, at))
+        if self._marking is None or self._marking.done():
+            self._marking = asyncio.create_task(self._mark_batches())
+        await marked
+
+    async def _mark_batches(self) -> None:
+        while self._delivered:
+            batch, marked = self._delivered, self._delivered_marked
+            self._delivered, self._delivered_marked = [], None
+            assert marked is not None  # set with the batch's first delivery
+            try:
+                async with self._pool.acquire() as conn:
+                    await repository.mark_delivered(conn, batch)
+            except Exception as exc:
+                marked.set_exception(exc)
+            else:
+                marked.set_result(None)
+
     async def _record(self, row: Claimed, outcome: Failure | None) -> None:
         now = self._clock()
         if outcome is None:
-            async with self._pool.acquire() as conn:
-                await repository.mark_delivered(conn, delivery_id=row.id, at=now)
+            await self._mark_delivered(row.id, now)
             self._metrics.notifications.labels(channel=row.channel, outcome="delivered").inc()
             if row.alert_id is not None:  # a silence summary is no crossing
                 latency = max((now - row.changed_at).total_seconds(), 0.0)

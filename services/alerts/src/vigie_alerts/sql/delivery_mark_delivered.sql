@@ -1,13 +1,15 @@
--- A notification reached its recipient: it is never sent again, and its subscription shows
--- the success. Only a pending row is marked (a replica that re-sent it after the lease may
--- have marked it first). $1: the delivery; $2: when.
+-- Notifications reached their recipients: never sent again, and their subscriptions show the
+-- success. Only pending rows are marked (a replica that re-sent one after the lease may have
+-- marked it first). $1, $2: the deliveries and when each was delivered.
 WITH delivered AS (
-    UPDATE alert_deliveries
-    SET state = 'delivered', delivered_at = $2, last_error = NULL
-    WHERE id = $1 AND state = 'pending'
-    RETURNING subscription_id
+    UPDATE alert_deliveries AS d
+    SET state = 'delivered', delivered_at = r.at, last_error = NULL
+    FROM unnest($1::bigint[], $2::timestamptz[]) AS r (id, at)
+    WHERE d.id = r.id AND d.state = 'pending'
+    RETURNING d.subscription_id, r.at
 )
 INSERT INTO alert_subscription_status AS st (subscription_id, last_success_at)
-SELECT subscription_id, $2 FROM delivered
+-- In subscription order, so that replicas marking together lock the status rows alike.
+SELECT subscription_id, max(at) FROM delivered GROUP BY subscription_id ORDER BY subscription_id
 ON CONFLICT (subscription_id) DO UPDATE
 SET last_success_at = greatest(st.last_success_at, excluded.last_success_at)
