@@ -139,7 +139,7 @@ async def levels_go_up_and_down_with_hysteresis_each_notified_once(alerts: Alert
         notified = [published[0], published[1], published[4]]
         assert [r.json() for r in receiver.received] == notified
         assert all(r.signature_valid for r in receiver.received)
-        sent = await alerts.deliveries("landy")
+        sent = await alerts.settled("landy")
         assert [(d["dedup_key"], d["state"]) for d in sent] == [
             (c["dedup_key"], "delivered") for c in notified
         ]

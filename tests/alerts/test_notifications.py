@@ -326,7 +326,7 @@ async def the_escalation_tier_hears_of_unacknowledged_alerts_and_silences_are_su
             assert ended["summarised_at"] is not None
 
             # Exactly that: nothing more for either (the outbox holds every notification).
-            normal_sent = await alerts.deliveries("normal")
+            normal_sent = await alerts.settled("normal")
             assert sorted((d["kind"], d["state"]) for d in normal_sent) == [
                 ("acknowledged", "delivered"),
                 ("escalated", "suppressed"),
@@ -335,7 +335,7 @@ async def the_escalation_tier_hears_of_unacknowledged_alerts_and_silences_are_su
                 ("opened", "suppressed"),
                 ("silence_summary", "delivered"),
             ]
-            tier_sent = await alerts.deliveries("tier")
+            tier_sent = await alerts.settled("tier")
             assert [(d["kind"], d["state"]) for d in tier_sent] == [
                 ("escalated_to_tier", "delivered")
             ]

@@ -170,6 +170,17 @@ class AlertsService:
             subscription_id,
         )
 
+    async def settled(self, subscription_id: str) -> list[asyncpg.Record]:
+        """A subscription's notifications once none is pending (a receiver may have its request
+        a moment before the worker records the answer)."""
+
+        async def none_pending() -> list[asyncpg.Record] | None:
+            rows = await self.deliveries(subscription_id)
+            return None if any(row["state"] == "pending" for row in rows) else rows
+
+        rows: list[asyncpg.Record] = await self.wait_for(none_pending)
+        return rows
+
     async def history(self, api: httpx.AsyncClient, alert_id: str, count: int) -> list[Any]:
         """An alert's history once it has at least `count` changes (at most WAIT_S)."""
 
