@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from tests.reporting.conftest import LANDY, SEMARD, Count, Reporting, add_counts
+from tests.reporting.conftest import LANDY, SEMARD, Count, Reporting
 from vigie_reporting.periods import today_in_paris
 
 pytestmark = pytest.mark.connected
@@ -34,8 +34,7 @@ FIGURES_ENDPOINTS: list[tuple[str, dict[str, Any]]] = [
 
 async def seed(reporting: Reporting) -> None:
     """Mine: 7 incidents (2 plaintes). Theirs: 50 (40 plaintes), in the same QPVs."""
-    await add_counts(
-        reporting.db,
+    await reporting.add_counts(
         [
             Count(LANDY, D, "BIE-TAG", MINE, 7, plainte=2),
             Count(LANDY, D, "BIE-TAG", THEIRS, 30, plainte=30),

@@ -9,7 +9,7 @@ from datetime import timedelta
 
 import pytest
 
-from tests.reporting.conftest import BOURG, LANDY, SEMARD, Count, Reporting, add_counts
+from tests.reporting.conftest import BOURG, LANDY, SEMARD, Count, Reporting
 from vigie_reporting.periods import today_in_paris
 
 pytestmark = pytest.mark.connected
@@ -20,8 +20,7 @@ D = TODAY - timedelta(days=3)
 
 async def seed(reporting: Reporting) -> None:
     """Two landlords in Saint-Denis, one in the Ain; a previous period too."""
-    await add_counts(
-        reporting.db,
+    await reporting.add_counts(
         [
             Count(LANDY, D, "BIE-TAG", "hlm-a", 6, plainte=1, cost_eur=120.5),
             Count(LANDY, D, "PER-VER", "hlm-a", 4, plainte=3, severity=3, target="personnel"),
@@ -78,7 +77,7 @@ async def test_summaries_roll_up_every_level(
 
 async def test_a_qpv_over_two_communes_counts_once_above_them(reporting: Reporting) -> None:
     # Franc Moisin spans four communes of the 93: it counts once in the département.
-    await add_counts(reporting.db, [Count("QN09328M", D, "BIE-TAG", "hlm-a", 8)])
+    await reporting.add_counts([Count("QN09328M", D, "BIE-TAG", "hlm-a", 8)])
     for territory, total in [("COM-93001", 8), ("COM-93066", 8), ("DEP-93", 8), ("FR", 8)]:
         body = (await reporting.get(f"/v1/territories/{territory}/summary")).json()
         assert body["total"] == total, territory
@@ -233,5 +232,6 @@ async def test_as_of_moves_when_the_counters_change(reporting: Reporting) -> Non
     await seed(reporting)
     first = (await reporting.get(f"/v1/territories/{LANDY}/summary")).json()["as_of"]
     await reporting.db.execute("UPDATE incident_counters SET incidents = incidents")
+    await reporting.hear([(LANDY, D)])
     second = (await reporting.get(f"/v1/territories/{LANDY}/summary")).json()["as_of"]
     assert second > first

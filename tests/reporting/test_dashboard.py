@@ -22,6 +22,7 @@ from tests.reporting.conftest import (
     LANDY,
     NO_ALERTS_SERVICE,
     SEMARD,
+    SESSION_TIMEOUT_MS,
     Count,
     add_counts,
 )
@@ -95,6 +96,7 @@ def service_env(database_url: str, kafka_bootstrap: str, alerts_url: str) -> dic
         "KAFKA_BOOTSTRAP_SERVERS": kafka_bootstrap,
         "VIGIE_ADMIN_TOKEN": ADMIN_TOKEN,
         "VIGIE_ALERTS_URL": alerts_url,
+        "REPORTING_SESSION_TIMEOUT_MS": str(SESSION_TIMEOUT_MS),
     }
 
 

@@ -1,4 +1,5 @@
-"""Pure logic of reporting: periods, buckets, trend, map simplification, CSV shape."""
+"""Pure logic of reporting: periods, buckets, trend, map simplification, CSV shape, reading
+counters.changed.v1 messages."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from typing import Any
 import pytest
 
 from vigie.platform.territories import parse_territories, reference_csv
+from vigie_reporting.changes import read_messages
 from vigie_reporting.csv_export import counts_csv, export_filename
 from vigie_reporting.geo import centroid, qpv_map_json, simplify_ring
 from vigie_reporting.periods import (
@@ -119,3 +121,37 @@ def test_csv_lists_every_place_with_a_column_per_category() -> None:
     )
     assert (rows[1]["total"], rows[1]["rate_per_1000_dwellings"]) == ("0", "")
     assert export_filename(kind="qpv", start=TODAY, end=TODAY).endswith("2026-03-31.csv")
+
+
+def test_counters_changed_messages_give_their_days_once_and_the_latest_commit() -> None:
+    first = {
+        "version": 1,
+        "committed_at": "2026-11-26T01:02:03.456+00:00",
+        "changes": [
+            {"territory_id": "QN09337M", "days": ["2026-11-20", "2026-11-21"]},
+            {"territory_id": "QN00101M", "days": ["2026-11-21"]},
+        ],
+    }
+    later = {
+        "version": 1,
+        "committed_at": "2026-11-26T01:02:04+00:00",
+        "changes": [{"territory_id": "QN09337M", "days": ["2026-11-19"]}],
+    }
+    heard = read_messages([later, json.dumps(first).encode(), first])  # any order, repeated
+    assert heard.days == [date(2026, 11, 19), date(2026, 11, 20), date(2026, 11, 21)]
+    assert heard.committed_at == datetime(2026, 11, 26, 1, 2, 4, tzinfo=UTC)
+    assert heard.unreadable == 0
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        b"not json",
+        {"version": 2, "committed_at": "2026-11-26T01:02:03+00:00", "changes": []},
+        {"version": 1, "committed_at": "2026-11-26T01:02:03", "changes": []},  # no offset
+        {"version": 1, "committed_at": "2026-11-26T01:02:03+00:00", "changes": "all"},
+    ],
+)
+def test_a_message_that_cannot_be_read_is_counted_apart(body: object) -> None:
+    heard = read_messages([body])
+    assert (heard.days, heard.committed_at, heard.unreadable) == ([], None, 1)

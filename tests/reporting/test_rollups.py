@@ -1,15 +1,35 @@
-"""The roll-up of the upper levels: equal to the counters once refreshed, never stale between
-refreshes (changed days are read from the counters), rebuilt after a TRUNCATE."""
+"""The roll-ups of the upper levels, kept from counters.changed.v1: equal to the counters once
+refreshed, never staler than what reporting heard between refreshes (announced days are read
+from the counters), told of `vigie rebuild`'s corrections through the aggregator's outbox, and
+rebuilt in full when reporting may have missed changes (no committed offset, a message it
+cannot read)."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
-from datetime import timedelta
+from contextlib import AbstractAsyncContextManager
+from datetime import UTC, datetime, timedelta
 
 import asyncpg
 import pytest
 
-from tests.reporting.conftest import BOURG, LANDY, SEMARD, Count, Reporting, add_counts
+from tests.reporting.conftest import (
+    BOURG,
+    LANDY,
+    NO_ALERTS_SERVICE,
+    SEMARD,
+    Count,
+    Reporting,
+    add_counts,
+    heard_until,
+    publish,
+    running_reporting,
+)
+from vigie_aggregator import repository as aggregator_repository
+from vigie_aggregator.notify import change_messages
+from vigie_aggregator.rebuild import rebuild_counters
+from vigie_reporting.changes import read_messages, record
 from vigie_reporting.periods import today_in_paris
 from vigie_reporting.rollups import refresh
 
@@ -83,9 +103,38 @@ async def fr_total(reporting: Reporting) -> int:
     return int(body["total"])
 
 
+async def rollups_rebuilt_at(db: asyncpg.Connection) -> datetime | None:
+    """When the roll-ups were last rebuilt in full."""
+    value: datetime | None = await db.fetchval("SELECT rebuilt_at FROM reporting_rollup_state")
+    return value
+
+
+def asked(caplog: pytest.LogCaptureFixture) -> bool:
+    """Whether reporting has asked for a full rebuild for want of committed offsets."""
+    return any("a full rebuild of the roll-ups is asked" in r.message for r in caplog.records)
+
+
+async def asked_for_full_rebuild(caplog: pytest.LogCaptureFixture) -> None:
+    """Wait until reporting has asked for a full rebuild for want of committed offsets."""
+    for _ in range(400):
+        if asked(caplog):
+            return
+        await asyncio.sleep(0.05)
+    raise AssertionError("no full rebuild was asked")
+
+
+async def rebuilt_after(db: asyncpg.Connection, moment: datetime | None) -> bool:
+    """Whether a full rebuild has committed since `moment` (waiting for it up to 20 s)."""
+    for _ in range(400):
+        rebuilt = await rollups_rebuilt_at(db)
+        if rebuilt is not None and (moment is None or rebuilt > moment):
+            return True
+        await asyncio.sleep(0.05)
+    return False
+
+
 async def test_the_rollup_equals_the_counters(reporting: Reporting, pool: asyncpg.Pool) -> None:
-    await add_counts(
-        reporting.db,
+    await reporting.announce_counts(
         [
             Count(LANDY, TODAY, "BIE-TAG", "hlm-a", 5, plainte=2, cost_eur=10),
             Count(LANDY, TODAY, "BIE-TAG", "hlm-b", 2, severity=3),
@@ -106,12 +155,14 @@ async def test_the_rollup_equals_the_counters(reporting: Reporting, pool: asyncp
 async def test_answers_do_not_wait_for_the_next_refresh(
     reporting: Reporting, pool: asyncpg.Pool
 ) -> None:
-    await add_counts(reporting.db, [Count(LANDY, TODAY, "BIE-TAG", "hlm-a", 5)])
+    await reporting.announce_counts([Count(LANDY, TODAY, "BIE-TAG", "hlm-a", 5)])
     await refreshed(pool)
     assert await fr_total(reporting) == 5
-    # New day, a changed row, a deleted one: all visible at once, before any refresh.
-    await add_counts(reporting.db, [Count(SEMARD, TODAY - timedelta(days=1), "BIE-TAG", "x", 7)])
+    # New day, a changed row, a deleted one: visible as soon as announced, before any refresh.
+    yesterday = TODAY - timedelta(days=1)
+    await reporting.announce_counts([Count(SEMARD, yesterday, "BIE-TAG", "x", 7)])
     await reporting.db.execute("UPDATE incident_counters SET incidents = 8 WHERE landlord_id = 'x'")
+    await reporting.announce([(SEMARD, yesterday)])
     assert await fr_total(reporting) == 13
     assert await top_qpv(reporting) == (SEMARD, 8)
     region = (await reporting.get("/v1/territories/REG-11/summary")).json()
@@ -122,6 +173,7 @@ async def test_answers_do_not_wait_for_the_next_refresh(
     assert gap["total"]["incidents"] == 13
     assert await gap_by_qpv(reporting) == {LANDY: 5, SEMARD: 8}
     await reporting.db.execute("DELETE FROM incident_counters WHERE landlord_id = 'hlm-a'")
+    await reporting.announce([(LANDY, TODAY)])
     assert await fr_total(reporting) == 8
     await refreshed(pool)
     assert await fr_total(reporting) == 8
@@ -130,13 +182,126 @@ async def test_answers_do_not_wait_for_the_next_refresh(
     await assert_rollups_exact(reporting.db)
 
 
-async def test_a_truncate_rebuilds_the_rollup(reporting: Reporting, pool: asyncpg.Pool) -> None:
-    await add_counts(reporting.db, [Count(LANDY, TODAY, "BIE-TAG", "hlm-a", 5)])
+async def test_a_day_heard_twice_or_late_is_harmless(
+    db: asyncpg.Connection, pool: asyncpg.Pool
+) -> None:
+    """At least once, in any order: the handler's database path, called directly."""
+    await add_counts(db, [Count(LANDY, TODAY, "BIE-TAG", "hlm-a", 5)])
+    assert await refreshed(pool) == -1  # the first build
+    await add_counts(db, [Count(SEMARD, TODAY, "BIE-TAG", "hlm-a", 3)])
+    newer = datetime(2026, 11, 26, 1, 2, 3, 456000, tzinfo=UTC)
+    older = newer - timedelta(seconds=5)
+    message = change_messages([(SEMARD, TODAY)], committed_at=newer)
+    for _ in range(2):  # delivered twice
+        await record(db, read_messages(message))
+    await record(db, read_messages(change_messages([(LANDY, TODAY)], committed_at=older)))
+    assert await db.fetchval("SELECT committed_at FROM reporting_freshness") == newer
+    assert await refreshed(pool) == 1
+    await assert_rollups_exact(db)
+
+
+async def test_a_rebuild_is_announced_and_folded_in(
+    reporting: Reporting, pool: asyncpg.Pool
+) -> None:
+    """`vigie rebuild` corrects drifted counters; the days it changed reach the roll-ups through
+    the aggregator's outbox and counters.changed.v1, like a batch's."""
+    await reporting.announce_counts([Count(LANDY, TODAY, "BIE-TAG", "hlm-a", 5)])
     await refreshed(pool)
-    await reporting.db.execute("TRUNCATE incident_counters")
-    assert await reporting.db.fetchval("SELECT full_rebuild FROM reporting_rollup_state")
-    assert await fr_total(reporting) == 0  # read from the (empty) counters meanwhile
-    await add_counts(reporting.db, [Count(BOURG, TODAY, "ENV-DEP", "hlm-c", 6)])
-    assert await refreshed(pool) in (-1, 0)  # the service may have rebuilt it first
-    assert await fr_total(reporting) == 6
+    # The stored incidents say 3 at Landy today (the counters drifted) and 4 in the Ain.
+    ten_days_ago = TODAY - timedelta(days=10)
+    await add_incidents(reporting.db, LANDY, TODAY, "BIE-TAG", "hlm-a", 3)
+    await add_incidents(reporting.db, BOURG, ten_days_ago, "ENV-DEP", "hlm-c", 4)
+    async with pool.acquire() as conn:
+        result = await rebuild_counters(conn)
+    assert result.differing == 3  # Landy's old row and new one, the Ain's new one
+    # Until it is announced, the upper levels answer as of before the rebuild.
+    assert await fr_total(reporting) == 5
+    async with pool.acquire() as conn, conn.transaction():
+        entries = await aggregator_repository.outbox_leftovers(conn, older_than_s=0)
+        assert sorted(pair for entry in entries for pair in entry.changes) == [
+            (BOURG, ten_days_ago),
+            (LANDY, TODAY),
+        ]
+        await reporting.announce([pair for entry in entries for pair in entry.changes])
+        await aggregator_repository.delete_outbox(conn, [entry.id for entry in entries])
+    assert await fr_total(reporting) == 7
+    await refreshed(pool)
     await assert_rollups_exact(reporting.db)
+
+
+async def add_incidents(
+    db: asyncpg.Connection, territory: str, day: object, category: str, landlord: str, n: int
+) -> None:
+    """Stored incident states, as the aggregator keeps them (what a rebuild counts)."""
+    await db.execute(
+        """
+        INSERT INTO incidents (landlord_id, incident_id, revision, event_id, territory_id,
+                               category, occurred_at, day, severity, target, complaint)
+        SELECT $4::text, $1::text || '-' || $3::text || '-' || g, 1, gen_random_uuid(), $1, $3,
+               ($2::date + time '12:00') AT TIME ZONE 'Europe/Paris', $2, 2, 'patrimoine',
+               'aucune'
+        FROM generate_series(1, $5::int) AS g
+        """,
+        territory,
+        day,
+        category,
+        landlord,
+        n,
+    )
+
+
+async def test_a_message_it_cannot_read_rebuilds_the_rollups(
+    reporting: Reporting, pool: asyncpg.Pool
+) -> None:
+    await reporting.announce_counts([Count(LANDY, TODAY, "BIE-TAG", "hlm-a", 5)])
+    await refreshed(pool)
+    before = await rollups_rebuilt_at(reporting.db)
+    await publish(reporting.bootstrap, [b"not json", b'{"version": 2, "changes": "all"}'])
+    assert await rebuilt_after(reporting.db, before)
+    # The consumer went on: the next change is heard.
+    await reporting.announce_counts([Count(SEMARD, TODAY, "BIE-TAG", "hlm-a", 2)])
+    assert await fr_total(reporting) == 7
+
+
+async def test_a_reporting_that_was_down_resumes_where_it_stopped(
+    database_url: str,
+    kafka_bootstrap: str,
+    db: asyncpg.Connection,
+    pool: asyncpg.Pool,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """Its consumer group resumes from its committed offset: what was announced meanwhile is
+    heard, with no full rebuild. A group with no committed offset (first start, or offsets
+    expired) rebuilds the roll-ups in full."""
+
+    def started(group_id: str = "reporting") -> AbstractAsyncContextManager[Reporting]:
+        return running_reporting(
+            database_url=database_url,
+            kafka_bootstrap=kafka_bootstrap,
+            db=db,
+            alerts_url=NO_ALERTS_SERVICE,
+            group_id=group_id,
+        )
+
+    async with started() as reporting:
+        await reporting.announce_counts([Count(LANDY, TODAY, "BIE-TAG", "hlm-a", 5)])
+        # The group's first start has no committed offset: a full rebuild is asked.
+        await asked_for_full_rebuild(caplog)
+        await refreshed(pool)
+        built = await rollups_rebuilt_at(db)
+        assert built is not None
+    caplog.clear()
+    # Counted and announced while reporting is down.
+    await add_counts(db, [Count(SEMARD, TODAY, "BIE-TAG", "hlm-a", 2)])
+    missed = datetime.now(UTC).replace(microsecond=0) + timedelta(seconds=1)
+    await publish(kafka_bootstrap, change_messages([(SEMARD, TODAY)], committed_at=missed))
+    async with started() as reporting:
+        await heard_until(db, missed)
+        assert await fr_total(reporting) == 7
+        await refreshed(pool)
+        assert await rollups_rebuilt_at(db) == built
+        await assert_rollups_exact(db)
+    assert not asked(caplog)
+    async with started(group_id="reporting-new") as reporting:
+        assert await rebuilt_after(db, built)
+        assert await fr_total(reporting) == 7

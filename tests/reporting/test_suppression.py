@@ -13,7 +13,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from tests.reporting.conftest import LANDY, SEMARD, Count, Reporting, add_counts
+from tests.reporting.conftest import LANDY, SEMARD, Count, Reporting
 from vigie.contract.events import COMPLAINTS, TARGETS
 from vigie.contract.nomenclature import default_nomenclature
 from vigie_reporting.figures import (
@@ -223,8 +223,7 @@ def test_random_tables_never_leak(values: list[int], split: list[int]) -> None:
 async def test_the_shared_endpoint_suppresses_across_landlords(reporting: Reporting) -> None:
     day = today_in_paris() - timedelta(days=1)
     # Each landlord alone is small; together the tags are not. One deal point stays small.
-    await add_counts(
-        reporting.db,
+    await reporting.add_counts(
         [
             Count(LANDY, day, "BIE-TAG", "hlm-a", 3),
             Count(LANDY, day, "BIE-TAG", "hlm-b", 4),

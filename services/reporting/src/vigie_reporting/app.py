@@ -2,10 +2,10 @@
 
 Where the decisions live: access rules in `access`, periods and defaults in `periods`, the
 summary's figures in `figures`, suppression in `suppression`, SQL (territory levels through
-`territory_ancestors`, landlord filters) in `sql/` behind `repository`, roll-ups and their
-freshness in `rollups`, alerts in `alerts_feed`, the handlers' dependencies in `api.deps`, the
-dashboard and its authentication in `pages` and `static/app.js`; services/reporting/README.md
-sums them up.
+`territory_ancestors`, landlord filters) in `sql/` behind `repository`, what counters.changed.v1
+tells in `changes`, roll-ups and their freshness in `rollups`, alerts in `alerts_feed`, the
+handlers' dependencies in `api.deps`, the dashboard and its authentication in `pages` and
+`static/app.js`; services/reporting/README.md sums them up.
 
 The pool runs with `plan_cache_mode = force_custom_plan`: one statement serves a QPV (a few
 counter rows) and France (tens of thousands), so a generic plan fitted to one would hurt the
@@ -32,6 +32,7 @@ from vigie.platform.health import Check, health_router
 from vigie_reporting.alerts_feed import AlertsFeed
 from vigie_reporting.api import router
 from vigie_reporting.api.deps import Resources
+from vigie_reporting.changes import ChangesFollower
 from vigie_reporting.pages import pages_router, static_files, warm_map
 from vigie_reporting.rollups import rollup_keeper
 from vigie_reporting.settings import ReportingSettings
@@ -53,13 +54,17 @@ async def open_pool(dsn: str, *, size: int) -> asyncpg.Pool:
 
 
 def create_app(settings: ReportingSettings) -> FastAPI:
-    """The reporting ASGI app; the pool, the broker, the roll-up refresh and the alerts feed live
-    with its lifespan."""
+    """The reporting ASGI app; the pool, the broker (and its counters.changed.v1 subscriber),
+    the roll-up refresh and the alerts feed live with its lifespan."""
     registry = CollectorRegistry()
     broker = KafkaBroker(
         settings.kafka,
         middlewares=[KafkaPrometheusMiddleware(registry=registry, app_name="vigie-reporting")],
         client_id="vigie-reporting",
+    )
+    changes = ChangesFollower()
+    changes.subscribe(
+        broker, group_id=settings.group_id, session_timeout_ms=settings.session_timeout_ms
     )
     checks: dict[str, Check] = {}
     admin_token = settings.admin_token.get_secret_value() if settings.admin_token else None
@@ -71,8 +76,10 @@ def create_app(settings: ReportingSettings) -> FastAPI:
         authenticator = Authenticator(pool, admin_token=admin_token)
         alerts = AlertsFeed(settings.alerts_base_url, admin_token=admin_token)
         rollups = rollup_keeper(pool)
+        changes.open(pool, on_full_rebuild=rollups.wake)
         await authenticator.start()
-        await broker.start()
+        await broker.start()  # returns once the subscriber has joined its group
+        await changes.offsets_checked()  # a full rebuild it asks is the first refresh's
         alerts.start()
         rollups.start()
         warming = asyncio.create_task(warm_map(), name="warm-map")

@@ -8,7 +8,7 @@ not apply fold away, and so does the roll-up branch of a statement reading the c
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 from importlib.resources import files
 from typing import Any, TypeAlias
 
@@ -42,7 +42,7 @@ RANKING_ANCESTORS = sql("ranking_ancestors.sql")
 EXPORT_QPV = sql("export_qpv.sql")
 EXPORT_ANCESTORS = sql("export_ancestors.sql")
 EXPORT_TERRITORIES = sql("export_territories.sql")
-# The roll-ups' upkeep (vigie_reporting.rollups).
+# The roll-ups' upkeep (vigie_reporting.rollups) and what the topic tells (vigie_reporting.changes).
 REFRESH_LOCK = sql("refresh_lock.sql")
 REFRESH_UNLOCK = sql("refresh_unlock.sql")
 ROLLUP_STATE = sql("rollup_state.sql")
@@ -52,6 +52,9 @@ ROLLUP_INSERT = sql("rollup_insert.sql")
 DAILY_DELETE = sql("daily_delete.sql")
 DAILY_INSERT = sql("daily_insert.sql")
 DIRTY_DAYS_TAKE = sql("dirty_days_take.sql")
+DIRTY_DAYS_ADD = sql("dirty_days_add.sql")
+FRESHNESS_HEARD = sql("freshness_heard.sql")
+FULL_REBUILD_ASK = sql("full_rebuild_ask.sql")
 
 
 # --- Reference and freshness -------------------------------------------------------------------
@@ -231,6 +234,22 @@ async def recompute_rollups(conn: Conn, days: list[date] | None) -> None:
     await conn.execute(DAILY_INSERT, days)
 
 
-async def stamp_rollups(conn: Conn) -> None:
-    """Record a committed refresh."""
-    await conn.execute(ROLLUP_STAMP)
+async def stamp_rollups(conn: Conn, *, full: bool) -> None:
+    """Record a committed refresh (a full rebuild moves `rebuilt_at`)."""
+    await conn.execute(ROLLUP_STAMP, full)
+
+
+async def add_dirty_days(conn: Conn, days: list[date]) -> None:
+    """Mark days changed: the next refresh recomputes them, requests read them from the
+    counters until then."""
+    await conn.execute(DIRTY_DAYS_ADD, days)
+
+
+async def heard_until(conn: Conn, committed_at: datetime) -> None:
+    """Move `as_of` on to this commit time (never back)."""
+    await conn.execute(FRESHNESS_HEARD, committed_at)
+
+
+async def ask_full_rebuild(conn: Conn) -> None:
+    """Have the next refresh rebuild the roll-ups from scratch."""
+    await conn.execute(FULL_REBUILD_ASK)

@@ -2,15 +2,18 @@
 landlords) and `reporting_daily` (each counters' territory by day) in step with
 `incident_counters`, about every second.
 
-The triggers of migration 0002 append every day a counters statement touched to
-`reporting_dirty_days`. A refresh, in one REPEATABLE READ transaction (so that the days it takes
-and the counters it reads belong to one snapshot), deletes the dirty rows it sees and recomputes
-those days from the counters; a day made dirty after its snapshot stays for the next round.
-An advisory lock, taken before the snapshot, lets one reporting process refresh at a time.
+The days to recompute come from counters.changed.v1 (`changes`): its handler appends them to
+`reporting_dirty_days` once the aggregator has committed them. A refresh, in one REPEATABLE READ
+transaction (so that the days it takes and the counters it reads belong to one snapshot),
+deletes the dirty rows it sees and recomputes those days from the counters; a day made dirty
+after its snapshot stays for the next round. Since a day is announced only after its change
+committed, a snapshot that sees the day sees the change too. An advisory lock, taken before the
+snapshot, lets one reporting process refresh at a time.
 
-Answers are never stale for it: a request on an upper level reads the roll-up for the clean
-days and the counters for the dirty ones (`sql/summary.sql`), and reads the counters only
-until the first full build (or the rebuild after a TRUNCATE) has committed."""
+Answers are never staler than what reporting has heard: a request on an upper level reads the
+roll-up for the clean days and the counters for the dirty ones (`sql/summary.sql`), and reads
+the counters only until the first full build (or a full rebuild asked by `changes`) has
+committed."""
 
 from __future__ import annotations
 
@@ -48,11 +51,11 @@ async def _refresh(conn: Conn) -> int:
     days = await repository.take_dirty_days(conn)
     if full:
         await repository.recompute_rollups(conn, None)
-        await repository.stamp_rollups(conn)
+        await repository.stamp_rollups(conn, full=True)
         return -1
     if days:
         await repository.recompute_rollups(conn, days)
-    await repository.stamp_rollups(conn)
+    await repository.stamp_rollups(conn, full=False)
     return len(days)
 
 
@@ -60,7 +63,7 @@ def rollup_keeper(pool: asyncpg.Pool, *, interval_s: float = REFRESH_INTERVAL_S)
     """The background refresh of the roll-ups (`wake()` starts a round at once)."""
 
     async def round_() -> None:
-        # A TRUNCATE of the counters raced with us: the next round rebuilds.
+        # A full rebuild asked for meanwhile makes the stamp fail: the next round does it.
         with contextlib.suppress(asyncpg.SerializationError):
             await refresh(pool)
 

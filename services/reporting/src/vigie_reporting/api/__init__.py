@@ -1,9 +1,9 @@
 """The §8 reporting API: thin handlers that check access, resolve periods and shape answers.
 
 Every `/v1` route authenticates (bearer token). Answers come from `incident_counters` and
-reporting's roll-ups of it, never from raw incidents; `as_of` is when the counters last changed
-(the answer includes every change committed before it). Dependencies are `Annotated` aliases
-(`api.deps`). JSON is encoded with orjson."""
+reporting's roll-ups of it, never from raw incidents; `as_of` says which counters they hold (see
+`vigie_reporting.changes`). Dependencies are `Annotated` aliases (`api.deps`). JSON is encoded
+with orjson."""
 
 from fastapi import APIRouter
 
