@@ -282,7 +282,7 @@ async def acknowledged_resolved_by_hand_by_a_withdrawal_and_by_the_window_slidin
             ]
 
             # A day later the incident of six days ago is out of the window.
-            alerts.clock.advance(timedelta(days=1).total_seconds())
+            await alerts.advance(timedelta(days=1))
             assert await alerts.sweeper.sweep() >= 1
             history = await alerts.history(api, gare["alert_id"], 2)
             assert [(h["kind"], h["state"], h["actor"]) for h in history] == [

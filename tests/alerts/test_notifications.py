@@ -272,7 +272,7 @@ async def the_escalation_tier_hears_of_unacknowledged_alerts_and_silences_are_su
             assert [h["kind"] for h in held] == ["opened", "escalated"]
 
             # Eleven minutes on, the unacknowledged alert goes to the escalation tier, once.
-            alerts.clock.advance(timedelta(minutes=11).total_seconds())
+            await alerts.advance(timedelta(minutes=11))
             await alerts.sweeper.sweep()
             (told,) = await alerts.wait_received(tier, 1)
             assert told.signature_valid
@@ -292,7 +292,7 @@ async def the_escalation_tier_hears_of_unacknowledged_alerts_and_silences_are_su
             ] is None
 
             # The silence ends: one summary of what it held back, to whom it held it back from.
-            alerts.clock.advance(timedelta(minutes=20).total_seconds())
+            await alerts.advance(timedelta(minutes=20))
             await alerts.sweeper.sweep()
             received = [r.json() for r in await alerts.wait_received(normal, 4)]
             assert all(r.signature_valid for r in normal.received)
