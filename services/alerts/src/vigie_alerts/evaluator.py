@@ -9,6 +9,7 @@ re-evaluates everything, so that windows sliding past old incidents resolve aler
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import time
 import uuid
@@ -39,6 +40,9 @@ Changed: TypeAlias = Mapping[str, set[date]]
 # Rules read at once, each on a connection of its own: reading is most of a sweep's time, nearly
 # all of it in the database, which spreads concurrent statements over its cores.
 READ_CONCURRENCY = 4
+# Changes applied per transaction: one commit per change made a burst of a thousand alerts
+# spend seconds in commits alone; fifty keeps a failed change from taking many others with it.
+CHANGES_PER_TRANSACTION = 50
 
 
 @dataclass(frozen=True)
@@ -51,12 +55,22 @@ class StoredRule:
 
 async def load_rules(conn: Conn) -> list[StoredRule]:
     """Every enabled rule."""
+    return load_rules_cached(await repository.rules(conn))
+
+
+def load_rules_cached(rows: list[asyncpg.Record]) -> list[StoredRule]:
+    """Every enabled rule of these rows, each body validated once (every message reads them)."""
     out = []
-    for row in await repository.rules(conn):
-        rule = Rule.model_validate_json(row["body"])
+    for row in rows:
+        rule = _parsed(row["body"])
         if rule.enabled:
             out.append(StoredRule(row["rule_id"], rule))
     return out
+
+
+@functools.lru_cache(maxsize=1024)
+def _parsed(body: str) -> Rule:
+    return Rule.model_validate_json(body)
 
 
 def scope_of(rule: Rule, index: TerritoryIndex) -> list[str]:
@@ -132,7 +146,8 @@ async def readings(
 
 
 class Evaluator:
-    """Evaluates rules and applies the changes; `on_change` runs after each committed change."""
+    """Evaluates rules and applies the changes; `on_change` runs after each committed batch of
+    changes."""
 
     def __init__(
         self,
@@ -171,61 +186,79 @@ class Evaluator:
         if not self._index.territories:
             await self.reload_territories()
         started = time.perf_counter()
-        made = 0
         async with self._lock:
-            now = self._clock()
-            today = paris_today(now)
-            async with self._pool.acquire() as conn:
-                stored = await load_rules(conn)
-            slots = asyncio.Semaphore(READ_CONCURRENCY)
-            async with asyncio.TaskGroup() as group:
-                reads = [
-                    group.create_task(self._read(item, changed, now=now, today=today, slots=slots))
-                    for item in stored
-                ]
-            # Changes are applied one pair at a time, in rule order.
-            for item, read in zip(stored, reads, strict=True):
-                made += await self._apply_readings(item, *read.result(), now=now)
+            made = await self._evaluate(changed)
         self._metrics.evaluation_seconds.labels(trigger).observe(time.perf_counter() - started)
         return made
 
+    async def _evaluate(self, changed: Changed | None) -> int:
+        now = self._clock()
+        today = paris_today(now)
+        async with self._pool.acquire() as conn:
+            every = load_rules_cached(await repository.rules(conn))
+            scopes = {item.rule_id: self._scope(item.rule, changed, today) for item in every}
+            stored = [item for item in every if scopes[item.rule_id]]
+            if not stored:
+                return 0
+            # The live alerts of every rule in one read; then each of READ_CONCURRENCY
+            # connections reads its share of the rules.
+            on = None if changed is None else sorted(set().union(*scopes.values()))
+            live: dict[str, dict[str, asyncpg.Record]] = {}
+            for row in await repository.live_alerts_on(conn, on):
+                live.setdefault(row["rule_id"], {})[row["territory_id"]] = row
+        full = changed is None
+        async with asyncio.TaskGroup() as group:
+            reads = [
+                group.create_task(
+                    self._read(stored[n::READ_CONCURRENCY], scopes, full=full, now=now, today=today)
+                )
+                for n in range(min(READ_CONCURRENCY, len(stored)))
+            ]
+        values = {rule_id: v for read in reads for rule_id, v in read.result().items()}
+        made = 0
+        for item in stored:  # changes applied in rule order
+            made += await self._apply_readings(
+                item, values[item.rule_id], live.get(item.rule_id, {}), now=now
+            )
+        return made
+
+    def _scope(self, rule: Rule, changed: Changed | None, today: date) -> list[str]:
+        """The territories of the rule's scope to evaluate: all, or those the changes touched."""
+        scope = scope_of(rule, self._index)
+        if changed is None:
+            return scope
+        oldest = today - timedelta(days=days_read(rule) - 1)
+        touched = {t for t, days in changed.items() if any(oldest <= d <= today for d in days)}
+        affected = self._index.affected_by(touched)
+        return [t for t in scope if t in affected]
+
     async def _read(
         self,
-        item: StoredRule,
-        changed: Changed | None,
+        stored: list[StoredRule],
+        scopes: Mapping[str, list[str]],
         *,
+        full: bool,
         now: datetime,
         today: date,
-        slots: asyncio.Semaphore,
-    ) -> tuple[dict[str, Reading], dict[str, asyncpg.Record]]:
-        """The rule's readings over the pairs to evaluate, and its live alerts there."""
-        rule = item.rule
-        scope = scope_of(rule, self._index)
-        if changed is not None:
-            oldest = today - timedelta(days=days_read(rule) - 1)
-            touched = {t for t, days in changed.items() if any(oldest <= d <= today for d in days)}
-            affected = self._index.affected_by(touched)
-            scope = [t for t in scope if t in affected]
-        if not scope:
-            return {}, {}
-        covered = sum(self._covers.get(t, 1) for t in scope)
-        async with slots, self._pool.acquire() as conn:
-            values, skipped = await readings(
-                conn, rule, scope, today=today, index=self._index, covered=covered
-            )
-            live = {
-                row["territory_id"]: row
-                for row in await repository.live_alerts(
-                    conn, item.rule_id, scope if changed is not None else None
+    ) -> dict[str, dict[str, Reading]]:
+        """These rules' readings over their scopes, on one connection; a full evaluation records
+        each rule's status."""
+        out = {}
+        trigger: Trigger = "sweep" if full else "change"
+        async with self._pool.acquire() as conn:
+            for item in stored:
+                scope = scopes[item.rule_id]
+                covered = sum(self._covers.get(t, 1) for t in scope)
+                values, skipped = await readings(
+                    conn, item.rule, scope, today=today, index=self._index, covered=covered
                 )
-            }
-            if changed is None:
-                await repository.record_rule_status(
-                    conn, item.rule_id, at=now, evaluated=len(values), skipped=skipped
-                )
-        trigger: Trigger = "sweep" if changed is None else "change"
-        self._metrics.evaluations.labels(trigger).inc(len(values))
-        return values, live
+                if full:
+                    await repository.record_rule_status(
+                        conn, item.rule_id, at=now, evaluated=len(values), skipped=skipped
+                    )
+                self._metrics.evaluations.labels(trigger).inc(len(values))
+                out[item.rule_id] = values
+        return out
 
     async def _apply_readings(
         self,
@@ -235,65 +268,77 @@ class Evaluator:
         *,
         now: datetime,
     ) -> int:
-        made = 0
-        for territory_id, reading in values.items():
+        """Apply the changes these readings make, CHANGES_PER_TRANSACTION pairs per transaction
+        (a commit per change made a burst of a thousand alerts take seconds), the pairs locked
+        in territory order so that replicas and concurrent evaluations cannot deadlock."""
+        due = []
+        for territory_id in sorted(values):
             row = live.get(territory_id)
             current = Current(row["level"], row["notified_level"]) if row else None
-            if decide(item.rule, current, reading) is not None:
-                made += await self._apply(item, territory_id, reading, now=now)
+            if decide(item.rule, current, values[territory_id]) is not None:
+                due.append(territory_id)
+        made = 0
+        for start in range(0, len(due), CHANGES_PER_TRANSACTION):
+            chunk = due[start : start + CHANGES_PER_TRANSACTION]
+            async with self._pool.acquire() as conn, conn.transaction():
+                applied = [await self._apply(conn, item, t, values[t], now=now) for t in chunk]
+            for kind in applied:
+                if kind is not None:
+                    self._metrics.changes.labels(kind).inc()
+                    made += 1
+            if any(applied):
+                self._on_change()
         return made
 
     async def _apply(
-        self, item: StoredRule, territory_id: str, reading: Reading, *, now: datetime
-    ) -> int:
-        """Apply the pair's change under its lock, deciding again on the alert as it is now."""
+        self, conn: Conn, item: StoredRule, territory_id: str, reading: Reading, *, now: datetime
+    ) -> str | None:
+        """Apply the pair's change under its lock (held until the caller's transaction ends),
+        deciding again on the alert as it is now; the kind of change made, if any."""
         rule = item.rule
-        async with self._pool.acquire() as conn, conn.transaction():
-            await repository.lock_pair(conn, item.rule_id, territory_id)
-            row = await repository.live_alert_for_pair(conn, item.rule_id, territory_id)
-            current = Current(row["level"], row["notified_level"]) if row else None
-            change = decide(rule, current, reading)
-            if change is None:
-                return 0
-            if row is None:
-                alert = await repository.insert_alert(
-                    conn,
-                    alert_id=uuid.uuid4(),
-                    rule_id=item.rule_id,
-                    territory_id=territory_id,
-                    landlord_id=rule.scope.landlord_id,
-                    level=change.level,
-                    notified_level=change.notified_level,
-                    value=reading.value,
-                    count=reading.count,
-                    threshold=change.threshold,
-                    window_days=rule.window_days,
-                    at=now,
-                )
-            else:
-                # Resolved by itself; an escalation needs a new acknowledgement; otherwise the
-                # state (open or acknowledged) stays.
-                state = {"resolved": "resolved", "escalated": "open"}.get(change.kind, row["state"])
-                alert = await repository.update_alert(
-                    conn,
-                    row["alert_id"],
-                    state=state,
-                    level=change.level,
-                    notified_level=change.notified_level,
-                    value=reading.value,
-                    count=reading.count,
-                    threshold=change.threshold,
-                    at=now,
-                )
-            context = ChangeContext(rule, self._index, self._dashboard_url, now)
-            await record_change(
+        await repository.lock_pair(conn, item.rule_id, territory_id)
+        row = await repository.live_alert_for_pair(conn, item.rule_id, territory_id)
+        current = Current(row["level"], row["notified_level"]) if row else None
+        change = decide(rule, current, reading)
+        if change is None:
+            return None
+        if row is None:
+            alert = await repository.insert_alert(
                 conn,
-                alert,
-                context,
-                kind=change.kind,
-                previous_level=change.previous_level,
-                notify=change.notify,
+                alert_id=uuid.uuid4(),
+                rule_id=item.rule_id,
+                territory_id=territory_id,
+                landlord_id=rule.scope.landlord_id,
+                level=change.level,
+                notified_level=change.notified_level,
+                value=reading.value,
+                count=reading.count,
+                threshold=change.threshold,
+                window_days=rule.window_days,
+                at=now,
             )
-        self._metrics.changes.labels(change.kind).inc()
-        self._on_change()
-        return 1
+        else:
+            # Resolved by itself; an escalation needs a new acknowledgement; otherwise the
+            # state (open or acknowledged) stays.
+            state = {"resolved": "resolved", "escalated": "open"}.get(change.kind, row["state"])
+            alert = await repository.update_alert(
+                conn,
+                row["alert_id"],
+                state=state,
+                level=change.level,
+                notified_level=change.notified_level,
+                value=reading.value,
+                count=reading.count,
+                threshold=change.threshold,
+                at=now,
+            )
+        context = ChangeContext(rule, self._index, self._dashboard_url, now)
+        await record_change(
+            conn,
+            alert,
+            context,
+            kind=change.kind,
+            previous_level=change.previous_level,
+            notify=change.notify,
+        )
+        return change.kind

@@ -133,6 +133,12 @@ async def live_alerts(
     return await conn.fetch(sql("alerts_live"), rule_id, ids)
 
 
+async def live_alerts_on(conn: Conn, territory_ids: Sequence[str] | None) -> list[asyncpg.Record]:
+    """The open or acknowledged alerts of every rule, on these territories (None: all)."""
+    ids = list(territory_ids) if territory_ids is not None else None
+    return await conn.fetch(sql("alerts_live_on"), ids)
+
+
 async def lock_pair(conn: Conn, rule_id: str, territory_id: str) -> None:
     """Hold the (rule, territory) until the transaction ends."""
     await conn.execute(sql("alert_lock_pair"), rule_id, territory_id)
