@@ -41,7 +41,8 @@ def rate_rule(territory_ids: list[str], *, name: str = "Taux de faits") -> dict[
 async def test_rules_are_checked_written_by_admins_read_with_their_status_and_deleted(
     alerts: AlertsService,
 ) -> None:
-    """One service for the whole API: each phase leaves the rules it made for the next."""
+    """One service for the whole API (each app costs a consumer-group join); each phase
+    starts with no rule."""
     await refuses_invalid_rules(alerts)
     await lets_only_admins_write(alerts)
     async with alerts.client() as api:
