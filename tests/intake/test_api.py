@@ -10,16 +10,17 @@ import orjson
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
-from tests.intake.conftest import (
+from tests.support.intake import (
     ADMIN,
+    KNOWN_TERRITORY,
     Client,
     KeyMaker,
     bearer,
+    incident,
     intake_settings,
     read_topic,
     running_intake,
 )
-from tests.intake.factory import KNOWN_TERRITORY, incident
 from vigie.contract import topics
 
 pytestmark = pytest.mark.connected

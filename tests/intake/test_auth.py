@@ -8,16 +8,17 @@ import asyncio
 import asyncpg
 import pytest
 
-from tests.intake.conftest import (
+from tests.support.intake import (
     ADMIN,
+    KNOWN_TERRITORY,
     Client,
     KeyMaker,
     bearer,
+    incident,
     intake_settings,
     read_topic,
     running_intake,
 )
-from tests.intake.factory import KNOWN_TERRITORY, incident
 from vigie.platform.auth import revoke_key
 
 pytestmark = pytest.mark.connected

@@ -11,16 +11,16 @@ import orjson
 import pytest
 from aiokafka.partitioner import DefaultPartitioner
 
-from tests.intake.conftest import (
+from tests.support.intake import (
     ADMIN,
     Client,
     KeyMaker,
     bearer,
+    incident,
     intake_settings,
     read_topic,
     running_intake,
 )
-from tests.intake.factory import incident
 
 pytestmark = pytest.mark.connected
 

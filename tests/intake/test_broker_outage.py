@@ -11,8 +11,7 @@ import httpx
 import orjson
 import pytest
 
-from tests.intake.conftest import ADMIN, intake_settings, read_topic, running_intake
-from tests.intake.factory import incident
+from tests.support.intake import ADMIN, incident, intake_settings, read_topic, running_intake
 from vigie.platform.kafka import ensure_topics
 from vigie_devtools.broker import EmbeddedBroker
 

@@ -7,8 +7,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.intake.conftest import ADMIN, ADMIN_TOKEN, read_topic
-from tests.intake.factory import KNOWN_TERRITORY, incident
+from tests.support.intake import ADMIN, ADMIN_TOKEN, KNOWN_TERRITORY, incident, read_topic
 from tests.support.services import service_process
 
 pytestmark = [pytest.mark.connected, pytest.mark.e2e]

@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from tests.intake.factory import KNOWN_TERRITORY, incident
+from tests.support.intake import KNOWN_TERRITORY, incident
 from vigie.contract import privacy
 from vigie.contract.privacy import mask_personal_data
 from vigie_intake.rate_limit import RateLimiter, retry_after_header

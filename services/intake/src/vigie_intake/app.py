@@ -24,7 +24,7 @@ from vigie_intake.api import intake_router
 from vigie_intake.deps import POOL
 from vigie_intake.ingest import Ingestor
 from vigie_intake.metrics import IntakeMetrics
-from vigie_intake.open311 import open311_router
+from vigie_intake.open311 import Open311Error, open311_error, open311_router
 from vigie_intake.publisher import IncidentPublisher
 from vigie_intake.rate_limit import RateLimiter
 from vigie_intake.settings import IntakeSettings
@@ -87,8 +87,11 @@ def create_app(settings: IntakeSettings) -> FastAPI:
         telemetry={"tracing": False, "metrics": False, "logs": False},
     )
     install_error_handlers(app)
+    app.add_exception_handler(Open311Error, open311_error)
     app.include_router(health_router(checks=lambda: checks, registry=registry))
-    app.include_router(open311_router(ingestor, limiter=limiter))
+    app.include_router(
+        open311_router(ingestor, limiter=limiter, jurisdiction=settings.open311_jurisdiction)
+    )
     app.include_router(
         intake_router(
             ingestor,

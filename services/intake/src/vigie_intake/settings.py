@@ -47,3 +47,8 @@ class IntakeSettings(ServiceSettings):
     territory_miss_refresh_s: float = Field(
         default=5.0, ge=0, validation_alias=_env("INTAKE_TERRITORY_MISS_REFRESH_S")
     )
+    # The Open311 jurisdiction_id this endpoint answers to (docs/contract.md §5): clients may
+    # send it or not; another one is refused.
+    open311_jurisdiction: str = Field(
+        default="vigie", min_length=1, validation_alias=_env("INTAKE_OPEN311_JURISDICTION")
+    )
