@@ -4,7 +4,8 @@ decision here: callers pass the landlord scope they were granted.
 
 Optional filters are parameters written `($n IS NULL OR …)`; the pool plans every statement
 with its values (`plan_cache_mode = force_custom_plan`, see `app.open_pool`), so those that do
-not apply fold away, and so does the roll-up branch of a statement reading the counters."""
+not apply fold away, and so does the reporting_daily branch of a statement reading the
+counters."""
 
 from __future__ import annotations
 
@@ -33,9 +34,13 @@ INSIDE = sql("inside.sql")
 TERRITORIES = sql("territories.sql")
 TERRITORY_NAMES = sql("territory_names.sql")
 SUMMARY = sql("summary.sql")
+SUMMARY_ROLLUP = sql("summary_rollup.sql")
 TIMESERIES = sql("timeseries.sql")
+TIMESERIES_ROLLUP = sql("timeseries_rollup.sql")
 GAP_BY_CATEGORY = sql("gap_by_category.sql")
+GAP_BY_CATEGORY_ROLLUP = sql("gap_by_category_rollup.sql")
 GAP_BY_TERRITORY = sql("gap_by_territory.sql")
+GAP_BY_TERRITORY_DAILY = sql("gap_by_territory_daily.sql")
 GAP_BY_LANDLORD = sql("gap_by_landlord.sql")
 RANKING_QPV = sql("ranking_qpv.sql")
 RANKING_ANCESTORS = sql("ranking_ancestors.sql")
@@ -105,7 +110,9 @@ async def territory_names(conn: Conn, territory_ids: list[str]) -> dict[str, dic
 
 
 # --- Figures -------------------------------------------------------------------------------------
-# `dirty`: read the roll-up except for these days (all landlords only); None: the counters.
+# `dirty`: read the roll-up except for these days (all landlords only); None: the counters. A
+# statement whose counters side joins territory_ancestors has a `_rollup` twin rather than a
+# folded-away branch (see sql/summary_rollup.sql).
 
 
 async def summary_rows(
@@ -118,9 +125,11 @@ async def summary_rows(
 ) -> list[dict[str, Any]]:
     """Counter sums by category for the period and the previous one (`current` tells which)."""
     previous = period.previous()
-    rows = await conn.fetch(
-        SUMMARY, territory_id, previous.start, period.start, period.end, dirty, landlord_id
-    )
+    bounds = (territory_id, previous.start, period.start, period.end)
+    if dirty is not None:
+        rows = await conn.fetch(SUMMARY_ROLLUP, *bounds, dirty)
+    else:
+        rows = await conn.fetch(SUMMARY, *bounds, landlord_id)
     return [dict(r) for r in rows]
 
 
@@ -135,16 +144,11 @@ async def timeseries(
     dirty: list[date] | None,
 ) -> dict[date, tuple[int, int]]:
     """(incidents, plaintes) per bucket start; buckets without incidents are absent."""
-    rows = await conn.fetch(
-        TIMESERIES,
-        territory_id,
-        period.start,
-        period.end,
-        bucket,
-        categories,
-        dirty,
-        landlord_id,
-    )
+    args = (territory_id, period.start, period.end, bucket, categories)
+    if dirty is not None:
+        rows = await conn.fetch(TIMESERIES_ROLLUP, *args, dirty)
+    else:
+        rows = await conn.fetch(TIMESERIES, *args, landlord_id)
     return {r["bucket"]: (r["incidents"], r["plainte"]) for r in rows}
 
 
@@ -184,12 +188,17 @@ async def complaint_gap(
     grouping by territory; the grouping by landlord reads the counters."""
     previous = period.previous()
     bounds = (territory_id, previous.start, period.start, period.end)
-    if group_by == "landlord":
-        rows = await conn.fetch(GAP_BY_LANDLORD, *bounds, landlord_id)
+    usable = dirty if landlord_id is None and group_by != "landlord" else None
+    if usable is not None:
+        rollup = GAP_BY_CATEGORY_ROLLUP if group_by == "category" else GAP_BY_TERRITORY_DAILY
+        rows = await conn.fetch(rollup, *bounds, usable)
     else:
-        statement = GAP_BY_CATEGORY if group_by == "category" else GAP_BY_TERRITORY
-        usable = dirty if landlord_id is None else None
-        rows = await conn.fetch(statement, *bounds, usable, landlord_id)
+        statement = {
+            "category": GAP_BY_CATEGORY,
+            "territory": GAP_BY_TERRITORY,
+            "landlord": GAP_BY_LANDLORD,
+        }[group_by]
+        rows = await conn.fetch(statement, *bounds, landlord_id)
     return [dict(r) for r in rows]
 
 
