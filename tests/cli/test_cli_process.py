@@ -74,7 +74,9 @@ async def test_lines_of_another_landlord_are_refused_before_sending(tmp_path: Pa
     env = {"VIGIE_DATA_DIR": str(tmp_path), "INTAKE_URL": f"http://127.0.0.1:{free_port()}"}
     finished = await run_cli("incidents", "import", str(file), "--landlord", "bailleur-a", env=env)
     assert finished.code == 2
-    assert "line 2: landlord_id is 'bailleur-b'" in finished.stderr
+    assert "line 2, landlord_id: « bailleur-b » alors que l'import est pour bailleur-a" in (
+        finished.stderr
+    )
     assert "1 of 1 lines rejected, 0 accepted" in finished.stderr
-    report = (tmp_path / "other.csv.errors.csv").read_text().splitlines()
-    assert report[1].startswith("2,A-1,landlord_id,")
+    report = (tmp_path / "other.csv.errors.csv").read_text(encoding="utf-8-sig").splitlines()
+    assert report[1].startswith("2;A-1;landlord_id;")

@@ -1,10 +1,9 @@
-"""`vigie simulate` and `vigie incidents import` against a real intake process, broker and
-database: what they send lands on `incidents.v1`, valid, and what intake refuses is reported."""
+"""`vigie simulate` against a real intake process, broker and database: what it sends lands on
+`incidents.v1`, valid (`vigie incidents import`: test_import.py)."""
 
 from __future__ import annotations
 
 import asyncio
-import csv
 import os
 import re
 import signal
@@ -13,7 +12,6 @@ from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
-import orjson
 import pytest
 
 from tests.support.cli import ADMIN_TOKEN, first_line, intake_on, read_incidents, run_cli
@@ -24,12 +22,8 @@ from vigie.platform.runfile import RunFile, write_run_file
 from vigie.platform.territories import Territory
 from vigie_cli.demo.landlords import DEMO_LANDLORDS
 from vigie_cli.demo.scenario import Scenario
-from vigie_cli.incident_csv import event_id_for
 
 pytestmark = [pytest.mark.connected, pytest.mark.e2e]
-
-HEADER = "incident_id,territory_id,category,occurred_at,severity,target,complaint,description"
-WHEN = "2026-11-20T10:00:00+01:00"
 
 
 @pytest.fixture
@@ -86,70 +80,6 @@ async def test_simulate_publishes_valid_events(
     # Live events came after the history (10/s for 3 s), all accepted (re-sends included).
     assert len(published) > 60
     assert accepted >= len(published)
-
-
-async def test_import_reports_the_bad_lines_and_publishes_the_others(
-    cli_env: dict[str, str], kafka_bootstrap: str, tmp_path: Path
-) -> None:
-    lines = [
-        f"A-1,QN09328M,BIE-TAG,{WHEN},2,patrimoine,aucune,Tags dans le hall",
-        f"A-2,QN99999Z,BIE-TAG,{WHEN},2,patrimoine,aucune,territoire inconnu",
-        f"A-3,QN01332M,ENV-DEP,{WHEN},1,patrimoine,plainte,"
-        '"sur deux\nlignes, appeler le 06 12 34 56 78"',
-        f"A-4,QN06932M,BIE-DEG,{WHEN},9,patrimoine,aucune,gravité hors échelle",
-        f"A-5,QN05972M,PER-VER,{WHEN},3,personnel,main_courante,",
-        f"A-6,QN03107M,OCC-HAL,{WHEN},2,locataire,inconnu,",
-    ]
-    file = tmp_path / "incidents.csv"
-    file.write_text(HEADER + "\n" + "\n".join(lines) + "\n", encoding="utf-8")
-    finished = await run_cli(
-        "incidents", "import", str(file), "--landlord", "bailleur-e2e", env=cli_env
-    )
-    assert finished.code != 0
-    assert "Traceback" not in finished.stderr
-    assert "2 of 6 lines rejected, 4 accepted" in finished.stderr
-    # A-2 is on line 3; A-4 on line 6, after A-3's two physical lines.
-    report = list(csv.DictReader((tmp_path / "incidents.csv.errors.csv").open(encoding="utf-8")))
-    assert [(r["line"], r["incident_id"], r["field"]) for r in report] == [
-        ("3", "A-2", "territory_id"),
-        ("6", "A-4", "severity"),
-    ]
-    assert "line 3: territory_id" in finished.stderr
-    assert "line 6: severity" in finished.stderr
-
-    records = await read_incidents(kafka_bootstrap)
-    events = {e.incident_id: e for e in (parse_event(value) for _, value in records)}
-    assert sorted(events) == ["A-1", "A-3", "A-5", "A-6"]
-    for incident_id, event in events.items():
-        assert event.landlord_id == "bailleur-e2e"
-        assert str(event.event_id) == event_id_for(
-            landlord_id="bailleur-e2e", incident_id=incident_id, revision="1"
-        )
-    assert "06 12" not in orjson.dumps(events["A-3"].model_dump(mode="json")).decode()
-
-
-async def test_a_clean_import_succeeds_and_can_be_repeated(
-    cli_env: dict[str, str], kafka_bootstrap: str, tmp_path: Path
-) -> None:
-    file = tmp_path / "clean.csv"
-    file.write_text(
-        "landlord_id;incident_id;territory_id;category;occurred_at;severity;target;complaint;cost_eur\n"
-        f"bailleur-e2e;B-1;QN09328M;BIE-DEG;{WHEN};2;patrimoine;aucune;1250,40\n"
-        f";B-2;QN09328M;BIE-TAG;{WHEN};1;patrimoine;aucune;\n",
-        encoding="utf-8",
-    )
-    (tmp_path / "clean.csv.errors.csv").write_text("stale report\n")
-    for _ in range(2):
-        finished = await run_cli(
-            "incidents", "import", str(file), "--landlord", "bailleur-e2e", env=cli_env
-        )
-        assert finished.code == 0, finished.stderr
-        assert "2 incident lines accepted" in finished.stdout
-    assert not (tmp_path / "clean.csv.errors.csv").exists()
-    events = [parse_event(value) for _, value in await read_incidents(kafka_bootstrap)]
-    # Twice the same lines: twice the same event ids, which count once downstream.
-    assert len({e.event_id for e in events}) == 2
-    assert any(getattr(e, "cost_eur", None) == 1250.4 for e in events)
 
 
 async def test_simulate_waits_for_the_run_file_of_a_starting_vigie_run(

@@ -138,13 +138,21 @@ app.add_typer(incidents_app, name="incidents")
 
 @incidents_app.command("import")
 def incidents_import(
-    file: Annotated[Path, typer.Argument(help="A CSV with the fields of an incident event")],
+    file: Annotated[
+        Path,
+        typer.Argument(
+            help="A CSV export (UTF-8 or Windows-1252, ; or ,) with §3 or French column names"
+        ),
+    ],
     landlord: Annotated[str, typer.Option(help="The landlord the incidents belong to")],
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Check every line as intake would; send nothing")
+    ] = False,
 ) -> None:
     """Bulk-load incidents through the API's validation, with a progress bar and an error report."""
     from vigie_cli.commands.incidents import import_incidents
 
-    _run(import_incidents(file, landlord_id=landlord))
+    _run(import_incidents(file, landlord_id=landlord, dry_run=dry_run))
 
 
 def main() -> None:
