@@ -28,6 +28,7 @@ from vigie_intake.open311 import Open311Error, open311_error, open311_router
 from vigie_intake.publisher import IncidentPublisher
 from vigie_intake.rate_limit import RateLimiter
 from vigie_intake.settings import IntakeSettings
+from vigie_intake.topics_contract import documents_router
 
 
 def create_app(settings: IntakeSettings) -> FastAPI:
@@ -89,6 +90,7 @@ def create_app(settings: IntakeSettings) -> FastAPI:
     install_error_handlers(app)
     app.add_exception_handler(Open311Error, open311_error)
     app.include_router(health_router(checks=lambda: checks, registry=registry))
+    app.include_router(documents_router())
     app.include_router(
         open311_router(ingestor, limiter=limiter, jurisdiction=settings.open311_jurisdiction)
     )
