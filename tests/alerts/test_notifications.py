@@ -325,14 +325,15 @@ async def the_escalation_tier_hears_of_unacknowledged_alerts_and_silences_are_su
                 assert kinds.count("silence_summary") == 1, name
             assert ended["summarised_at"] is not None
 
-            # Exactly that: nothing more for either (the outbox holds every notification).
+            # Exactly that: nothing more for either (the outbox holds every notification; what
+            # the silence held back is marked as summarised).
             normal_sent = await alerts.settled("normal")
             assert sorted((d["kind"], d["state"]) for d in normal_sent) == [
                 ("acknowledged", "delivered"),
-                ("escalated", "suppressed"),
+                ("escalated", "summarised"),
                 ("opened", "delivered"),
                 ("opened", "delivered"),
-                ("opened", "suppressed"),
+                ("opened", "summarised"),
                 ("silence_summary", "delivered"),
             ]
             tier_sent = await alerts.settled("tier")

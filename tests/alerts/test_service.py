@@ -60,7 +60,7 @@ async def test_a_crossing_opens_an_alert_notifies_once_and_resolves_when_the_win
             alert_id = listed[0]["alert_id"]
 
             # Eight days later the incident left the 7-day window: the sweep resolves it.
-            alerts.clock.advance(timedelta(days=8).total_seconds())
+            await alerts.advance(timedelta(days=8))
             await alerts.sweeper.sweep()
             await alerts.wait_for(lambda: _received(receiver, 2))
             resolved = receiver.received[1].json()

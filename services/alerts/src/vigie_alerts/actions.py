@@ -167,13 +167,15 @@ async def summarise_ended_silences(conn: Conn, *, now: datetime) -> int:
                 conn,
                 subscription_id=held["subscription_id"],
                 channel=held["channel"],
-                dedup_key=f"silence:{silence['silence_id']}",
+                # One summary per period: a silence id reused later summarises its new period.
+                dedup_key=f"silence:{silence['silence_id']}:{silence['ends_at'].isoformat()}",
                 alert_id=None,
                 payload=orjson.dumps(payload).decode(),
                 silence_id=None,
                 changed_at=silence["ends_at"],
             )
         await repository.mark_summarised(conn, silence["silence_id"], now)
+        await repository.mark_held_back_summarised(conn, silence["silence_id"])
         done += 1
     return done
 

@@ -319,9 +319,11 @@ class Evaluator:
                 at=now,
             )
         else:
-            # Resolved by itself; an escalation needs a new acknowledgement; otherwise the
-            # state (open or acknowledged) stays.
-            state = {"resolved": "resolved", "escalated": "open"}.get(change.kind, row["state"])
+            # Resolved by itself; an escalation to a level nobody was told of needs a new
+            # acknowledgement; otherwise (a level already notified) the state stays, so that an
+            # acknowledged alert is not silently reopened and sent to the escalation tier.
+            reopen = change.kind == "escalated" and change.notify
+            state = "resolved" if change.kind == "resolved" else "open" if reopen else row["state"]
             alert = await repository.update_alert(
                 conn,
                 row["alert_id"],

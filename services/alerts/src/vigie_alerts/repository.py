@@ -407,6 +407,11 @@ async def suppressed_by(conn: Conn, silence_id: str) -> list[asyncpg.Record]:
     return await conn.fetch(sql("silence_suppressed"), silence_id)
 
 
+async def mark_held_back_summarised(conn: Conn, silence_id: str) -> None:
+    """What a silence held back is in its summary: a later period of the same id starts empty."""
+    await conn.execute(sql("silence_held_back_summarised"), silence_id)
+
+
 async def mark_summarised(conn: Conn, silence_id: str, at: datetime) -> None:
     """The silence's summary is written."""
     await conn.execute(sql("silence_mark_summarised"), silence_id, at)

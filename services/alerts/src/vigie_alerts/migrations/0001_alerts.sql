@@ -97,8 +97,9 @@ CREATE TABLE alert_deliveries (
     alert_id        uuid,
     payload         jsonb NOT NULL,    -- what to send (the §7 payload, or a summary)
     state           text NOT NULL DEFAULT 'pending'
-                    CHECK (state IN ('pending', 'delivered', 'failed', 'suppressed')),
-    silence_id      text,              -- set with state 'suppressed': held back by this silence
+                    CHECK (state IN ('pending', 'delivered', 'failed', 'suppressed', 'summarised')),
+    -- With state 'suppressed': held back by this silence; 'summarised' once its summary is out.
+    silence_id      text,
     attempts        integer NOT NULL DEFAULT 0,
     next_attempt_at timestamptz NOT NULL DEFAULT now(),
     created_at      timestamptz NOT NULL DEFAULT now(),
