@@ -2,8 +2,9 @@
 the
 real service is built elsewhere, and reporting must work with it, and without it.
 
-It serves `GET /v1/alerts?state=open` and `GET /v1/alerts/stream` (SSE: the open alerts at once,
-then whatever `publish` adds), on a free port, in a thread."""
+It serves `GET /v1/alerts?state=open`, `POST /v1/alerts/{id}/ack` (recorded) and
+`GET /v1/alerts/stream` (SSE: the open alerts at once, then whatever `publish` adds), on a free
+port, in a thread."""
 
 from __future__ import annotations
 
@@ -30,6 +31,7 @@ class FakeAlerts:
         self.stream_seconds = stream_seconds
         self.events: list[dict[str, Any]] = []
         self.authorizations: list[str | None] = []
+        self.acknowledgements: list[tuple[str, str | None, dict[str, Any]]] = []
 
     def publish(self, alert: dict[str, Any]) -> None:
         """Send an alert change to every stream."""
@@ -42,6 +44,17 @@ class FakeAlerts:
         @app.get("/v1/alerts")
         async def alerts(state: str | None = None) -> JSONResponse:
             return JSONResponse([a for a in self.alerts if state is None or a["state"] == state])
+
+        @app.post("/v1/alerts/{alert_id}/ack")
+        async def ack(
+            alert_id: str, body: dict[str, Any], authorization: str | None = Header(default=None)
+        ) -> JSONResponse:
+            self.acknowledgements.append((alert_id, authorization, body))
+            for one in self.alerts:
+                if one["alert_id"] == alert_id:
+                    one.update(state="acknowledged", acknowledged_by="le tableau de bord")
+                    return JSONResponse(one)
+            return JSONResponse({"error": "not_found"}, status_code=404)
 
         @app.get("/v1/alerts/stream")
         async def stream(authorization: str | None = Header(default=None)) -> StreamingResponse:

@@ -75,6 +75,29 @@ async def test_the_live_stream_is_relayed_with_the_callers_token(
             assert fake.authorizations == [f"Bearer {ADMIN_TOKEN}"]
 
 
+async def test_an_acknowledgement_is_relayed_with_the_callers_token(
+    database_url: str, kafka_bootstrap: str, db: asyncpg.Connection
+) -> None:
+    fake = FakeAlerts([alert(LANDY)])
+    with fake_alerts_service(fake) as alerts_url:
+        async with running_reporting(
+            database_url=database_url, kafka_bootstrap=kafka_bootstrap, db=db, alerts_url=alerts_url
+        ) as reporting:
+            headers = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
+            answer = await reporting.client.post(
+                f"/v1/live/alerts/al-{LANDY}/ack", json={"note": "vu"}, headers=headers
+            )
+            assert answer.status_code == 200, answer.text
+            assert answer.json()["state"] == "acknowledged"
+            missing = await reporting.client.post(
+                "/v1/live/alerts/al-nowhere/ack", json={}, headers=headers
+            )
+            assert missing.status_code == 404
+            unauthenticated = await reporting.client.post(f"/v1/live/alerts/al-{LANDY}/ack")
+            assert unauthenticated.status_code == 401
+    assert fake.acknowledgements[0] == (f"al-{LANDY}", f"Bearer {ADMIN_TOKEN}", {"note": "vu"})
+
+
 async def test_without_the_alerts_service_reporting_still_answers(reporting: Reporting) -> None:
     summary = await reporting.get(f"/v1/territories/{LANDY}/summary")
     assert summary.status_code == 200

@@ -140,6 +140,17 @@ async def test_the_dashboard_draws_and_drills_down_to_a_qpv(
         await page.wait_for_selector(f'#alerts [data-alert="al-{SEMARD}"].critique')
         await page.screenshot(path=str(artifacts_dir / "dashboard-france.png"), full_page=True)
 
+        # An admin (or a manager) acknowledges from the page, through reporting's relay.
+        await page.click(f'#alerts [data-alert="al-{LANDY}"] button.ack')
+        await page.wait_for_function(
+            f"""document.querySelector('#alerts [data-alert="al-{LANDY}"] .level')"""
+            ".textContent.includes('pris en compte')"
+        )
+        assert [(a[0], a[1]) for a in fake.acknowledgements] == [
+            (f"al-{LANDY}", f"Bearer {ADMIN_TOKEN}")
+        ]
+        assert await page.locator(f'#alerts [data-alert="al-{LANDY}"] button.ack').count() == 0
+
         # Drill down: région, département (perimeters now), then a click on a QPV.
         await page.select_option("#pick-region", "REG-11")
         await page.wait_for_function(

@@ -1,7 +1,8 @@
-"""The default GSUP vigilance rules that `vigie run` installs (README, "Default rules"). A rule
-an admin has changed or deleted and re-created keeps its id and is never overwritten; deleted,
-it comes back at the next `vigie run` (delete it and keep it disabled instead: PUT with
-`"enabled": false`)."""
+"""The default GSUP vigilance rules that `vigie run` installs (README, "Default GSUP rules"),
+tuned on the demo feed: its hot spots fire a few alerts within minutes, its quiet sites none
+(only the staff rule may fire anywhere: any physical aggression on staff is news). A rule
+that exists under a default's id is never overwritten, so an admin's changes stay; a deleted
+default comes back at the next `vigie run`: to retire one, PUT it with `"enabled": false`."""
 
 from __future__ import annotations
 
@@ -26,7 +27,7 @@ DEFAULT_RULES: dict[str, Rule] = {
             "name": "Faits pour 1 000 logements sociaux sur 30 jours",
             "window_days": 30,
             "metric": "rate_per_1000_dwellings",
-            "levels": {"vigilance": 40.0, "alerte": 80.0, "critique": 160.0},
+            "levels": {"vigilance": 30.0, "alerte": 60.0, "critique": 120.0},
             "min_count": 10,
         }
     ),
@@ -41,14 +42,14 @@ DEFAULT_RULES: dict[str, Rule] = {
             "min_count": 5,
         }
     ),
-    # Dealing points: three reported in a month in one QPV.
+    # Dealing points: eight reported in a month in one QPV.
     "gsup-points-de-deal": Rule.model_validate(
         {
             "name": "Points de deal signalés (30 jours)",
             "selector": {"categories": ["TRA-DEA"]},
             "window_days": 30,
             "metric": "count",
-            "levels": {"vigilance": 3.0, "alerte": 6.0, "critique": 12.0},
+            "levels": {"vigilance": 8.0, "alerte": 12.0, "critique": 20.0},
         }
     ),
 }

@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator
 from typing import Any
+from urllib.parse import quote
 
 import httpx
 
@@ -64,13 +65,29 @@ class AlertsFeed:
     async def _fetch_open(self) -> list[dict[str, Any]]:
         response = await self._client.get(
             f"{self._base_url}/v1/alerts",
-            params={"state": "open"},
+            params={"limit": 1000},
             headers=self._headers,
             timeout=3.0,
         )
         if response.status_code != 200:
             raise AlertsUnavailable(response.status_code, response.text[:200])
         return alert_list(response.json())
+
+    async def acknowledge(
+        self, alert_id: str, *, authorization: str, body: bytes
+    ) -> tuple[int, bytes]:
+        """Relay an acknowledgement with the caller's own token (the alerts service decides who
+        may); its status and JSON body, or AlertsUnavailable when it does not answer."""
+        try:
+            response = await self._client.post(
+                f"{self._base_url}/v1/alerts/{quote(alert_id, safe='')}/ack",
+                content=body,
+                headers={"Authorization": authorization, "Content-Type": "application/json"},
+                timeout=5.0,
+            )
+        except httpx.HTTPError as exc:
+            raise AlertsUnavailable(503, f"the alerts service is not reachable ({exc})") from None
+        return response.status_code, response.content
 
     async def stream(self, authorization: str) -> AsyncIterator[bytes]:
         """The alerts service's SSE bytes; AlertsUnavailable before the first byte if absent."""
@@ -103,11 +120,12 @@ async def _relay(response: httpx.Response) -> AsyncIterator[bytes]:
 
 
 def alert_list(payload: object) -> list[dict[str, Any]]:
-    """The alerts of a `GET /v1/alerts` answer, whether a bare list or `{"alerts": [...]}`."""
+    """The live (open or acknowledged) alerts of a `GET /v1/alerts` answer, whether a bare list
+    or `{"alerts": [...]}`."""
     items = payload.get("alerts", []) if isinstance(payload, dict) else payload
     if not isinstance(items, list):
         raise ValueError("unexpected alerts payload")
-    return [a for a in items if isinstance(a, dict) and a.get("state", "open") == "open"]
+    return [a for a in items if isinstance(a, dict) and a.get("state", "open") != "resolved"]
 
 
 def alerts_for(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Header
+from fastapi import APIRouter, Header, Request
 from fastapi.responses import Response, StreamingResponse
 
 from vigie.platform.api import ApiError, CurrentPrincipal
@@ -46,6 +46,26 @@ async def export_counts(
         media_type="text/csv; charset=utf-8",
         headers={"Content-Disposition": f'attachment; filename="{filename}"'},
     )
+
+
+@router.post("/live/alerts/{alert_id}/ack")
+async def acknowledge_alert(
+    alert_id: str,
+    request: Request,
+    feed: Alerts,
+    principal: CurrentPrincipal,
+    authorization: Annotated[str | None, Header()] = None,
+) -> Response:
+    """Acknowledge an alert from the dashboard: relayed to the alerts service with the caller's
+    token (same origin for the page; the alerts service applies its own access rules)."""
+    del principal  # authenticated here; the alerts service decides who may acknowledge
+    try:
+        status, body = await feed.acknowledge(
+            alert_id, authorization=authorization or "", body=await request.body()
+        )
+    except AlertsUnavailable as exc:
+        raise ApiError(exc.status, "unavailable", str(exc)) from None
+    return Response(body, status_code=status, media_type="application/json")
 
 
 @router.get("/live/alerts", response_class=StreamingResponse)
