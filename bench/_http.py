@@ -20,12 +20,14 @@ class KeepAlive:
         reader, writer = await asyncio.open_connection(host, int(port))
         return cls(reader, writer)
 
-    async def post(self, path: str, body: bytes, *, token: str) -> int:
-        """POST a JSON body; the response status (the body is read and dropped)."""
+    async def post(
+        self, path: str, body: bytes, *, token: str, content_type: str = "application/json"
+    ) -> int:
+        """POST a body (JSON unless said); the response status (the body is read and dropped)."""
         self._writer.write(
             b"POST " + path.encode() + b" HTTP/1.1\r\nHost: intake\r\n"
             b"Authorization: Bearer " + token.encode() + b"\r\n"
-            b"Content-Type: application/json\r\n"
+            b"Content-Type: " + content_type.encode() + b"\r\n"
             b"Content-Length: " + str(len(body)).encode() + b"\r\n\r\n" + body
         )
         head = await self._reader.readuntil(b"\r\n\r\n")

@@ -17,7 +17,6 @@ from __future__ import annotations
 import csv
 import io
 import re
-import uuid
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -73,12 +72,12 @@ class IncidentReader:
     errors: list[LineError] = field(default_factory=list)
     rows: int = 0  # data rows seen, good or bad (blank lines are not rows)
     good: int = 0  # rows that became events
-    _seen: set[int] = field(default_factory=set)
+    _seen: set[str] = field(default_factory=set)
 
     def lines(self, records: Iterable[tuple[int, list[str]]]) -> Iterator[Line]:
         """The good lines among (line number, values) records; bad ones go to `errors`."""
         for number, values in records:
-            if not any(v.strip() for v in values):
+            if not "".join(values).strip():
                 continue  # blank lines are not incidents
             self.rows += 1
             line = self._line(number, values)
@@ -93,7 +92,7 @@ class IncidentReader:
                 number, "", "(ligne)", f"{len(values)} valeurs pour {columns.width} colonnes"
             )
             return None
-        if sum(len(v) for v in values) > MAX_LINE_BYTES:
+        if sum(map(len, values)) > MAX_LINE_BYTES:
             self._error(number, "", "(ligne)", "plus longue que 1 Mio")
             return None
         event, problems = convert(values, columns, landlord_id=self.landlord_id)
@@ -102,10 +101,7 @@ class IncidentReader:
             self._error(number, incident_id, columns.label(field_name), message)
         if problems:
             return None
-        try:
-            key = uuid.UUID(str(event["event_id"])).int
-        except ValueError:
-            key = hash(str(event["event_id"]))
+        key = str(event["event_id"])
         if key in self._seen:
             self._error(
                 number, incident_id, columns.label("incident_id"), "en double dans le fichier"
