@@ -89,11 +89,7 @@ def create_app(settings: IntakeSettings) -> FastAPI:
     )
     install_error_handlers(app)
     app.add_exception_handler(Open311Error, open311_error)
-    app.include_router(health_router(checks=lambda: checks, registry=registry))
-    app.include_router(documents_router())
-    app.include_router(
-        open311_router(ingestor, limiter=limiter, jurisdiction=settings.open311_jurisdiction)
-    )
+    # The write routes first: routes are matched in order, and the single-event path is hot.
     app.include_router(
         intake_router(
             ingestor,
@@ -102,5 +98,10 @@ def create_app(settings: IntakeSettings) -> FastAPI:
             max_event_bytes=settings.max_event_bytes,
             max_batch_bytes=settings.max_batch_bytes,
         )
+    )
+    app.include_router(health_router(checks=lambda: checks, registry=registry))
+    app.include_router(documents_router())
+    app.include_router(
+        open311_router(ingestor, limiter=limiter, jurisdiction=settings.open311_jurisdiction)
     )
     return app
