@@ -16,7 +16,8 @@ rebuild the roll-ups in full:
   it): reading starts from the earliest message kept (`auto_offset_reset="earliest"`), and a
   full rebuild asked on assignment covers everything older (its snapshot follows the ask, and
   messages the topic dropped announced changes committed before it). Nothing depends on the
-  order of the rebuild's snapshot and the consumer's first position;
+  order of the rebuild's snapshot and the consumer's first position. That starting offset is
+  then committed, so a restart before any message does not rebuild again;
 - a message it cannot read (what changed is unknown).
 
 `vigie rebuild` announces the counter rows it corrected through the aggregator's outbox like a
@@ -32,7 +33,7 @@ from datetime import date, datetime
 from typing import Any
 
 import asyncpg
-from aiokafka import ConsumerRebalanceListener, TopicPartition
+from aiokafka import AIOKafkaConsumer, ConsumerRebalanceListener, TopicPartition
 from aiokafka.errors import KafkaError
 from faststream import AckPolicy
 from faststream.kafka import KafkaBroker
@@ -155,33 +156,45 @@ class ChangesFollower:
     async def check_offsets(self, assigned: set[TopicPartition]) -> None:
         """Ask for a full rebuild if some assigned partition may hide unheard changes."""
         try:
-            missed = await self._missed(assigned)
-            if missed:
-                await self._with_database(repository.ask_full_rebuild)
-                self._woken()
-                _log.warning(
-                    "counters.changed.v1: no usable committed offset for %s; a full rebuild of "
-                    "the roll-ups is asked",
-                    ", ".join(sorted(f"{tp.topic}[{tp.partition}]" for tp in missed)),
-                )
+            consumer = self._subscriber.consumer if self._subscriber is not None else None
+            if consumer is not None and assigned:
+                await self._check_offsets(consumer, assigned)
         finally:
             self._checked.set()
 
-    async def _missed(self, assigned: set[TopicPartition]) -> list[TopicPartition]:
-        consumer = self._subscriber.consumer if self._subscriber is not None else None
-        if consumer is None or not assigned:
-            return []
+    async def _check_offsets(
+        self, consumer: AIOKafkaConsumer, assigned: set[TopicPartition]
+    ) -> None:
         try:
             first = await consumer.beginning_offsets(list(assigned))
-            missed = []
+            missed = {}
             for tp in assigned:
                 committed = await consumer.committed(tp)
                 if committed is None or committed < first[tp]:
-                    missed.append(tp)
-            return missed
+                    missed[tp] = first[tp]
         except KafkaError as exc:
             _log.warning("could not read the committed offsets (%r): assuming a gap", exc)
-            return list(assigned)
+            await self._ask_full_rebuild(assigned)
+            return
+        if not missed:
+            return
+        await self._ask_full_rebuild(set(missed))
+        # Reading starts there anyway; committed once the rebuild is asked (a crash in between
+        # leaves the request in the database), so that a restart before any message arrives
+        # does not rebuild again.
+        try:
+            await consumer.commit(missed)
+        except KafkaError as exc:
+            _log.warning("could not commit the starting offsets (%r)", exc)
+
+    async def _ask_full_rebuild(self, partitions: set[TopicPartition]) -> None:
+        await self._with_database(repository.ask_full_rebuild)
+        self._woken()
+        _log.warning(
+            "counters.changed.v1: no usable committed offset for %s; a full rebuild of the "
+            "roll-ups is asked",
+            ", ".join(sorted(f"{tp.topic}[{tp.partition}]" for tp in partitions)),
+        )
 
     async def _with_database(self, work: Callable[[Conn], Awaitable[None]]) -> None:
         """Run `work` on a connection, retrying while the database fails: meanwhile the
@@ -200,7 +213,7 @@ class ChangesFollower:
 
 
 class _GapListener(ConsumerRebalanceListener):  # type: ignore[misc]  # aiokafka is untyped
-    """Checks each new assignment's committed offsets before any message is read."""
+    """Checks each new assignment's committed offsets."""
 
     def __init__(self, follower: ChangesFollower) -> None:
         self._follower = follower
