@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import functools
 import logging
 import time
 from collections import Counter
@@ -30,7 +29,7 @@ MAX_ERROR_BACKOFF_S = 30.0
 # Woken while sends are in flight (one just finished), wait this long before claiming, so that
 # the sends finishing meanwhile share one claim: in a burst, claiming for each finished send
 # would cost the database a statement per notification.
-CLAIM_GATHER_S = 0.01
+CLAIM_GATHER_S = 0.002
 # One endpoint (subscription and channel) gets at most this share of the slots at a time. Each
 # send to a dead endpoint lasts the whole timeout while a live one's last milliseconds: without
 # a cap, a dead endpoint with a backlog ends up holding every slot and the live ones starve.
@@ -62,8 +61,11 @@ class DeliveryWorker:
         self._client = webhook.create_client(settings)
         self._slots = asyncio.Semaphore(settings.delivery_concurrency)
         self._per_endpoint = per_endpoint_cap(settings.delivery_concurrency)
+        # Tasks from claim to recorded outcome; sends in progress, per endpoint: a slot and the
+        # endpoint's share free up when the send ends, so that the next claim overlaps the
+        # recording of the last ones.
         self._in_flight: set[asyncio.Task[None]] = set()
-        self._busy: Counter[Endpoint] = Counter()  # in flight per endpoint
+        self._busy: Counter[Endpoint] = Counter()
         self._gauge_refreshed = 0.0
         # Deliveries waiting to be marked together, the future their senders wait on, and the
         # task marking them (see _mark_delivered).
@@ -120,7 +122,7 @@ class DeliveryWorker:
                 with contextlib.suppress(TimeoutError):
                     async with asyncio.timeout(wait):
                         await self._wakeup.wait()
-                if self._in_flight:
+                if self._busy:
                     await asyncio.sleep(CLAIM_GATHER_S)
         finally:
             await self._drain()
@@ -139,7 +141,7 @@ class DeliveryWorker:
         return min(max(until, MIN_WAIT_S), IDLE_WAIT_S)
 
     def _free_slots(self) -> int:
-        return self._settings.delivery_concurrency - len(self._in_flight)
+        return self._settings.delivery_concurrency - self._busy.total()
 
     async def _claim_and_send(self) -> list[asyncio.Task[None]]:
         # Claim no more than the free slots: a claimed row waiting for a slot would burn its
@@ -162,16 +164,16 @@ class DeliveryWorker:
             for row in claimed:
                 endpoint = (row.subscription_id, row.channel)
                 self._busy[endpoint] += 1
-                task = asyncio.create_task(self._deliver(row))
+                task = asyncio.create_task(self._deliver(row, endpoint))
                 self._in_flight.add(task)
-                task.add_done_callback(functools.partial(self._finished, endpoint))
+                task.add_done_callback(self._in_flight.discard)
                 tasks.append(task)
         return tasks
 
-    def _finished(self, endpoint: Endpoint, task: asyncio.Task[None]) -> None:
-        # A slot is free and a retry may be due sooner than the loop's sleep: look again (the
-        # wake-ups of sends finishing together make one pass).
-        self._in_flight.discard(task)
+    def _sent(self, endpoint: Endpoint) -> None:
+        # A slot is free (the outcome is still being recorded: the row keeps its lease until
+        # then, so no claim can take it) and a retry may be due sooner than the loop's sleep:
+        # look again (the wake-ups of sends finishing together make one pass).
         self._busy[endpoint] -= 1
         if self._busy[endpoint] <= 0:
             del self._busy[endpoint]
@@ -189,13 +191,16 @@ class DeliveryWorker:
         self._metrics.outbox_depth.labels(outbox="deliveries").set(outbox.pending)
         self._gauge_refreshed = time.monotonic()
 
-    async def _deliver(self, row: Claimed) -> None:
+    async def _deliver(self, row: Claimed, endpoint: Endpoint) -> None:
         try:
-            async with self._slots:
-                if self._stopping.is_set():
-                    await self._release(row)
-                    return
-                outcome = await self._attempt(row)
+            try:
+                async with self._slots:
+                    if self._stopping.is_set():
+                        await self._release(row)
+                        return
+                    outcome = await self._attempt(row)
+            finally:
+                self._sent(endpoint)
             await self._record(row, outcome)
         except Exception:
             # The row keeps its lease: it is sent again once the lease runs out.
