@@ -39,16 +39,11 @@ SETTINGS: dict[str, type[BaseSettings]] = {
     "init": VigieSettings,
 }
 
-# Metrics the dashboard and the rules use that no service exports yet: HTTP request counts by
-# status and their duration (request latency, the 5xx alert). They are to come from the
-# services (deploy/README.md, "What the deployment relies on"); the names and labels are fixed
-# here. A test fails once a service exports one, so that it is taken off this list.
-AWAITED_METRICS: dict[str, frozenset[str]] = {
-    "vigie_http_requests_total": frozenset({"method", "route", "status"}),
-    "vigie_http_request_duration_seconds_bucket": frozenset({"method", "route", "le"}),
-    "vigie_http_request_duration_seconds_count": frozenset({"method", "route"}),
-    "vigie_http_request_duration_seconds_sum": frozenset({"method", "route"}),
-}
+# Metrics the dashboard and the rules use that no service exports yet, with their labels: to
+# come from the services (deploy/README.md, "What the deployment relies on"). A test fails once
+# a service exports one, so that it is taken off this list. The HTTP request metrics arrived
+# with vigie.platform.http_metrics.
+AWAITED_METRICS: dict[str, frozenset[str]] = {}
 # Series Prometheus makes itself, and the labels it (or prometheus-operator) adds to targets.
 PROMETHEUS_SERIES = frozenset({"up"})
 TARGET_LABELS = frozenset({"job", "instance", "namespace", "pod", "service", "container"})
@@ -218,10 +213,12 @@ def sample_names(exposition: str) -> set[str]:
 
 def declared_labels() -> dict[str, frozenset[str]]:
     """Sample name → label names, for every metric the services' own code declares: their
-    metric factories and FastStream's Kafka middleware, each on a fresh registry."""
+    metric factories, the platform's HTTP metrics and FastStream's Kafka middleware, each on a
+    fresh registry."""
     from faststream.kafka.prometheus import KafkaPrometheusMiddleware
     from prometheus_client import CollectorRegistry
 
+    from vigie.platform.http_metrics import HttpMetrics
     from vigie_aggregator.metrics import create_metrics as aggregator_metrics
     from vigie_alerts.metrics import create_metrics as alerts_metrics
     from vigie_intake.metrics import IntakeMetrics
@@ -231,6 +228,7 @@ def declared_labels() -> dict[str, frozenset[str]]:
     alerts_metrics(registry)
     IntakeMetrics(registry)
     KafkaPrometheusMiddleware(registry=registry, app_name="vigie")
+    HttpMetrics(registry)
     # prometheus_client keeps, per sample name, the collector that produces it; a metric's
     # label names are in `_labelnames` (no public accessor exists).
     collectors: Mapping[str, object] = registry._names_to_collectors

@@ -17,13 +17,19 @@ from prometheus_client import CollectorRegistry
 from vigie.contract import topics
 from vigie.platform.db import check_database, create_pool
 from vigie.platform.health import Check, health_router
+from vigie.platform.http_metrics import instrument
 from vigie.platform.known_territories import KnownTerritories
 from vigie_aggregator.consumer import BatchConsumer, WaitForBatch
 from vigie_aggregator.metrics import create_metrics
 from vigie_aggregator.settings import AggregatorSettings
 
 log = logging.getLogger(__name__)
-STOP_TIMEOUT_S = 10.0
+# On SIGTERM the loop stops fetching and the batch in flight finishes: its transaction, its DLQ
+# records and change messages, then its offsets (a 10,000-record batch takes well under 1 s; a
+# broker or database outage makes it retry). Only past this time is it cancelled, to be re-read
+# by the partition's next owner (a no-op in the database). Below the 60 s grace period of
+# deploy/ minus the drain (VIGIE_DRAIN_S) and the requests in flight (vigie.platform.serve).
+STOP_TIMEOUT_S = 40.0
 
 
 def create_app(settings: AggregatorSettings) -> FastAPI:
@@ -105,6 +111,7 @@ def create_app(settings: AggregatorSettings) -> FastAPI:
             try:
                 await asyncio.wait_for(asyncio.shield(task), STOP_TIMEOUT_S)
             except Exception:  # a timeout or the loop's own failure: stop it regardless
+                log.warning("consumer loop not stopped in %.0f s: cancelled", STOP_TIMEOUT_S)
                 task.cancel()
                 with contextlib.suppress(BaseException):
                     await task
@@ -114,5 +121,6 @@ def create_app(settings: AggregatorSettings) -> FastAPI:
             await pool.close()
 
     app = FastAPI(title="Vigie aggregator", lifespan=lifespan)
+    instrument(app, registry=registry)
     app.include_router(health_router(checks=lambda: checks, registry=registry))
     return app

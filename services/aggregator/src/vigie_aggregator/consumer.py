@@ -118,8 +118,16 @@ class BatchConsumer:
                 self._in_flight.add(previous)
                 previous.add_done_callback(self._in_flight.discard)
         finally:
+            # stop() lands here after the last fetch: the batch in flight finishes and commits
+            # its offsets before run() returns. Only a cancellation (the app's stop timeout)
+            # abandons it; its partition's next owner then re-reads it, a no-op in PostgreSQL.
             if previous is not None:
-                await previous
+                try:
+                    await previous
+                except asyncio.CancelledError:
+                    log.warning("batch in flight abandoned, its records will be read again")
+                    raise
+        log.info("consumer loop stopped after its last batch")
 
     async def wait_for_batches(self) -> None:
         """Until every batch in flight has committed its offsets (or failed)."""

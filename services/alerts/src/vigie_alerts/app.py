@@ -26,6 +26,7 @@ from vigie.platform.auth import Authenticator
 from vigie.platform.background import Periodic
 from vigie.platform.db import check_database, create_pool
 from vigie.platform.health import Check, health_router
+from vigie.platform.http_metrics import instrument
 from vigie_alerts.api import router
 from vigie_alerts.clock import Clock, system_clock
 from vigie_alerts.counters_changed import CountersChanged
@@ -142,6 +143,7 @@ def create_app(settings: AlertsSettings, *, clock: Clock = system_clock) -> Fast
 
     app = FastAPI(title="Vigie alerts", lifespan=lifespan)
     install_error_handlers(app)
+    instrument(app, registry=registry)
     app.include_router(router)
     app.include_router(health_router(checks=lambda: checks, registry=registry))
     return app

@@ -18,6 +18,7 @@ from vigie.platform.api import AUTHENTICATOR, install_error_handlers
 from vigie.platform.auth import Authenticator
 from vigie.platform.db import check_database, create_pool
 from vigie.platform.health import Check, health_router
+from vigie.platform.http_metrics import instrument
 from vigie.platform.known_territories import KnownTerritories
 from vigie.platform.qpv_locator import reference_locator
 from vigie_intake.api import intake_router
@@ -88,6 +89,7 @@ def create_app(settings: IntakeSettings) -> FastAPI:
         telemetry={"tracing": False, "metrics": False, "logs": False},
     )
     install_error_handlers(app)
+    instrument(app, registry=registry)
     app.add_exception_handler(Open311Error, open311_error)
     # The write routes first: routes are matched in order, and the single-event path is hot.
     app.include_router(

@@ -29,6 +29,7 @@ from vigie.platform.api import install_error_handlers
 from vigie.platform.auth import Authenticator
 from vigie.platform.db import check_database
 from vigie.platform.health import Check, health_router
+from vigie.platform.http_metrics import instrument
 from vigie_reporting.alerts_feed import AlertsFeed
 from vigie_reporting.api import router
 from vigie_reporting.api.deps import Resources
@@ -101,6 +102,7 @@ def create_app(settings: ReportingSettings) -> FastAPI:
 
     app = FastAPI(title="Vigie reporting", lifespan=lifespan)
     install_error_handlers(app)
+    instrument(app, registry=registry)
     app.include_router(health_router(checks=lambda: checks, registry=registry))
     app.include_router(router)
     app.include_router(pages_router())

@@ -5,9 +5,11 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Awaitable, Callable, Mapping
 
-from fastapi import APIRouter, Response
+from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
+
+from vigie.platform.drain import drain_of
 
 Check = Callable[[], Awaitable[object]]
 CHECK_TIMEOUT_S = 2.0
@@ -16,7 +18,8 @@ CHECK_TIMEOUT_S = 2.0
 def health_router(
     *, checks: Callable[[], Mapping[str, Check]], registry: CollectorRegistry
 ) -> APIRouter:
-    """`/health/live`, `/health/ready` (every check must pass within 2 s) and `/metrics`.
+    """`/health/live`, `/health/ready` (every check must pass within 2 s; 503 "draining" once
+    the process drains, vigie.platform.drain) and `/metrics`.
 
     `checks` is called per request so that it sees the resources the lifespan opened."""
     router = APIRouter(include_in_schema=False)
@@ -26,7 +29,9 @@ def health_router(
         return {"status": "live"}
 
     @router.get("/health/ready")
-    async def ready() -> JSONResponse:
+    async def ready(request: Request) -> JSONResponse:
+        if drain_of(request.app).active:
+            return JSONResponse({"status": "draining"}, status_code=503)
         reasons = await run_checks(checks())
         if reasons:
             return JSONResponse({"status": "unavailable", "reasons": reasons}, status_code=503)

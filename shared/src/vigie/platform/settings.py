@@ -73,6 +73,11 @@ class ServiceSettings(VigieSettings):
 
     host: str = Field(default="127.0.0.1", validation_alias=AliasChoices("VIGIE_HOST", "host"))
     port: int = 0
+    # Seconds between SIGTERM and the server closing, during which readiness is false and new
+    # API requests get 503 (vigie.platform.drain). Kept well under the grace periods of deploy/.
+    drain_s: float = Field(
+        default=2.0, ge=0, le=20, validation_alias=AliasChoices("VIGIE_DRAIN_S", "drain_s")
+    )
 
 
 class MissingSettingError(RuntimeError):
