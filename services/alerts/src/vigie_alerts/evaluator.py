@@ -42,8 +42,11 @@ Changed: TypeAlias = Mapping[str, set[date]]
 # are applied as soon as it is read (different rules, different pairs: their locks never meet).
 READ_CONCURRENCY = 4
 # Changes applied per transaction: one commit per change made a burst of a thousand alerts
-# spend seconds in commits alone; fifty keeps a failed change from taking many others with it.
-CHANGES_PER_TRANSACTION = 50
+# spend seconds in commits alone; 25 keeps a failed change from taking many others with it.
+# Up to APPLY_CONCURRENCY such transactions at once, for the whole evaluation: a change is
+# about ten statements in series, each a round trip.
+CHANGES_PER_TRANSACTION = 25
+APPLY_CONCURRENCY = 4
 
 
 @dataclass(frozen=True)
@@ -170,6 +173,7 @@ class Evaluator:
         # the same alerts and both try the same change (the pair lock would make one a no-op,
         # at the price of the work).
         self._lock = asyncio.Lock()
+        self._applying = asyncio.Semaphore(APPLY_CONCURRENCY)
 
     @property
     def index(self) -> TerritoryIndex:
@@ -269,26 +273,40 @@ class Evaluator:
         *,
         now: datetime,
     ) -> int:
-        """Apply the changes these readings make, CHANGES_PER_TRANSACTION pairs per transaction
-        (a commit per change made a burst of a thousand alerts take seconds), the pairs locked
-        in territory order so that replicas and concurrent evaluations cannot deadlock."""
+        """Apply the changes these readings make, CHANGES_PER_TRANSACTION pairs per transaction,
+        the pairs locked in territory order so that replicas and concurrent evaluations cannot
+        deadlock."""
         due = []
         for territory_id in sorted(values):
             row = live.get(territory_id)
             current = Current(row["level"], row["notified_level"]) if row else None
             if decide(item.rule, current, values[territory_id]) is not None:
                 due.append(territory_id)
+        chunks = [
+            due[start : start + CHANGES_PER_TRANSACTION]
+            for start in range(0, len(due), CHANGES_PER_TRANSACTION)
+        ]
+        async with asyncio.TaskGroup() as group:
+            tasks = [
+                group.create_task(self._apply_chunk(item, chunk, values, now=now))
+                for chunk in chunks
+            ]
+        return sum(task.result() for task in tasks)
+
+    async def _apply_chunk(
+        self, item: StoredRule, chunk: list[str], values: dict[str, Reading], *, now: datetime
+    ) -> int:
+        """One transaction of changes. Chunks run concurrently (APPLY_CONCURRENCY at most): each
+        locks its own ascending range of pairs, so no two can wait on each other."""
+        async with self._applying, self._pool.acquire() as conn, conn.transaction():
+            applied = [await self._apply(conn, item, t, values[t], now=now) for t in chunk]
         made = 0
-        for start in range(0, len(due), CHANGES_PER_TRANSACTION):
-            chunk = due[start : start + CHANGES_PER_TRANSACTION]
-            async with self._pool.acquire() as conn, conn.transaction():
-                applied = [await self._apply(conn, item, t, values[t], now=now) for t in chunk]
-            for kind in applied:
-                if kind is not None:
-                    self._metrics.changes.labels(kind).inc()
-                    made += 1
-            if any(applied):
-                self._on_change()
+        for kind in applied:
+            if kind is not None:
+                self._metrics.changes.labels(kind).inc()
+                made += 1
+        if made:
+            self._on_change()
         return made
 
     async def _apply(
