@@ -158,6 +158,13 @@ class ServiceProcess:
             assert self._process is not None
             self._process.send_signal(signal.SIGTERM)
 
+    def wait(self, *, timeout: float) -> int:
+        """Wait up to `timeout` seconds for the child to exit; its exit status
+        (subprocess.TimeoutExpired if it is still running)."""
+        if self._process is None:
+            raise RuntimeError(f"{self.module} was never started")
+        return self._process.wait(timeout=timeout)
+
     def stop(self, *, timeout: float = 15.0) -> None:
         """SIGTERM, wait up to `timeout` seconds, then SIGKILL whatever is left of the group."""
         if self._process is not None:
