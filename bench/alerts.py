@@ -3,9 +3,9 @@ burst of alert changes fanned out to many webhooks, each beside a baseline measu
 
     .venv/bin/python -m bench.alerts [--seconds 30] [--crossings 60] [--burst 1000]
 
-On an embedded broker and PostgreSQL with the reference territories, ~120 days of counters for
-every QPV written directly (~350,000 rows) and 10 rules over every QPV (4 count, 3 rate per
-1,000 dwellings, 3 anomaly):
+On an embedded broker and PostgreSQL with the reference territories, 120 days of counters for
+every QPV written directly (~275,000 rows) and 10 rules over every QPV (4 count, 3 rate per
+1,000 dwellings, 3 anomaly; bench/_alerts_load.py):
 (b) in this process, as tests/support/alerts_service.py drives it: `Sweeper.sweep()` over
     1,518 QPVs × 10 rules (the first sweep, which opens alerts, then steady sweeps), with each
     rule's reading timed apart; and evaluating one counters.changed.v1 message naming 20 QPVs.
@@ -14,11 +14,15 @@ every QPV written directly (~350,000 rows) and 10 rules over every QPV (4 count,
     crossing every ~0.4 s (a QPV's first PER-PHY event on personnel, for a rule alerting at 1
     over 7 days): from intake's 202 to the signed webhook received here, and to the e-mail
     received by a local SMTP server (aiosmtpd). Baseline: from the 202 to the counter row
-    visible in PostgreSQL (the aggregator's own latency). Target: p95 ≤ 1 s.
+    visible in PostgreSQL (the aggregator's own latency). Also printed: how many messages/s
+    the alerts process evaluated and their mean cost (its own histogram), and the backlog of
+    messages it had left when the load stopped. Target: p95 ≤ 1 s.
 (c) 1,000 alerts opening at once (counters written for 1,000 QPVs, then announced as the
     aggregator would) with 20 webhook subscriptions, one a black hole: time until every live
-    endpoint has its 1,000 notifications, and the alerts process's peak RSS. Baseline: the
-    same POSTs sent by a bare httpx client. Targets: ≤ 5 s, ≤ 300 MB.
+    endpoint has its 1,000 notifications (at most 60 s), when all the alerts were recorded, and
+    the alerts process's peak RSS; it starts once the alerts consumer has caught up with (a).
+    Baseline: the same POSTs from a bare httpx client in another process (a quarter of them,
+    timed × 4). Targets: ≤ 5 s, ≤ 300 MB.
 The machine's cores are shared by this process, the services, the broker and PostgreSQL: the
 CPU seconds each spent during (c) are printed, and figures vary with other load on the machine.
 """
@@ -37,9 +41,8 @@ import uuid
 from collections.abc import Awaitable, Callable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, date, datetime, timedelta
-from email.parser import BytesHeaderParser
 from pathlib import Path
-from typing import Any, cast
+from typing import Any
 
 import asyncpg
 import httpx
@@ -48,20 +51,16 @@ import psutil
 import uvloop
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
-from aiosmtpd.controller import Controller
 from prometheus_client import CollectorRegistry
 
+from bench._alerts_endpoints import BlackHole, Inbox, Receiver, smtp_server
+from bench._alerts_load import HISTORY_DAYS, PARTITIONS, RULES, prepare, qpv_ids
 from bench._http import KeepAlive
 from bench._services import UNLIMITED_INTAKE, start_service, stop, wait_ready
 from bench.aggregator import RssSampler, assigned, readings, spent
 from vigie.contract import topics
 from vigie.contract.nomenclature import default_nomenclature
 from vigie.platform.db import create_pool
-from vigie.platform.kafka import ensure_topics
-from vigie.platform.migrate import apply_migrations
-from vigie.platform.processes import free_port
-from vigie.platform.territories import parse_territories, reference_csv
-from vigie.platform.territory_store import store_territories
 from vigie_aggregator.notify import change_messages
 from vigie_alerts import repository
 from vigie_alerts.changes import selection_of
@@ -77,8 +76,6 @@ from vigie_devtools.postgres import EmbeddedPostgres
 ADMIN_TOKEN = "bench-" + secrets.token_urlsafe(16)
 SECRET = "bench-webhook-secret-" + secrets.token_urlsafe(8)
 DASHBOARD = "http://127.0.0.1:8084/"
-PARTITIONS = 12
-HISTORY_DAYS = 120
 LOAD_CONNECTIONS = 16  # keep-alive connections to intake: enough for 500 requests/s
 CROSSING_LANDLORD = "bench-crossing"  # the crossings' rule and subscriptions are scoped to it
 BURST_LANDLORD = "bench-burst"
@@ -87,80 +84,6 @@ TARGET_P95_S = 1.0
 TARGET_BURST_S = 5.0
 TARGET_RSS_MB = 300.0
 
-# Ten rules over every QPV, of each metric, as a landlord's observatory would have them.
-RULES: dict[str, dict[str, Any]] = {
-    "personnel-7j": {
-        "name": "Agressions du personnel (7 jours)",
-        "selector": {"categories": ["PER-PHY", "PER-VER"], "targets": ["personnel"]},
-        "window_days": 7,
-        "levels": {"alerte": 1, "critique": 3},
-    },
-    "deal-30j": {
-        "name": "Points de deal (30 jours)",
-        "selector": {"categories": ["TRA-DEA"]},
-        "window_days": 30,
-        "levels": {"vigilance": 3, "alerte": 6, "critique": 12},
-    },
-    "incendies-14j": {
-        "name": "Incendies (14 jours)",
-        "selector": {"categories": ["BIE-INC"]},
-        "window_days": 14,
-        "levels": {"vigilance": 2, "alerte": 4},
-    },
-    "graves-hlm-01-30j": {
-        "name": "Faits graves chez hlm-01 (30 jours)",
-        "scope": {"landlord_id": "hlm-01"},
-        "selector": {"min_severity": 3},
-        "window_days": 30,
-        "levels": {"vigilance": 10, "alerte": 20},
-    },
-    "taux-30j": {
-        "name": "Faits pour 1 000 logements (30 jours)",
-        "window_days": 30,
-        "metric": "rate_per_1000_dwellings",
-        "levels": {"vigilance": 60, "alerte": 120, "critique": 240},
-        "min_count": 10,
-    },
-    "taux-cadre-90j": {
-        "name": "Cadre de vie pour 1 000 logements (90 jours)",
-        "selector": {"domains": ["cadre_de_vie"]},
-        "window_days": 90,
-        "metric": "rate_per_1000_dwellings",
-        "levels": {"vigilance": 80, "alerte": 160},
-        "min_count": 10,
-    },
-    "taux-insecurite-30j": {
-        "name": "Insécurité pour 1 000 logements (30 jours)",
-        "selector": {"domains": ["prevention_insecurite"]},
-        "window_days": 30,
-        "metric": "rate_per_1000_dwellings",
-        "levels": {"vigilance": 30, "alerte": 60},
-        "min_count": 5,
-    },
-    "inhabituel-vivre-ensemble-7j": {
-        "name": "Vivre ensemble : semaine inhabituelle",
-        "selector": {"domains": ["vivre_ensemble"]},
-        "window_days": 7,
-        "metric": "anomaly",
-        "levels": {"vigilance": 3, "alerte": 5, "critique": 8},
-        "min_count": 5,
-    },
-    "inhabituel-7j": {
-        "name": "Semaine inhabituelle, tous faits",
-        "window_days": 7,
-        "metric": "anomaly",
-        "levels": {"vigilance": 3, "alerte": 5},
-        "min_count": 5,
-    },
-    "inhabituel-degradations-14j": {
-        "name": "Dégradations inhabituelles (14 jours)",
-        "selector": {"categories": ["BIE-DEG", "BIE-TAG", "ENV-DEP"]},
-        "window_days": 14,
-        "metric": "anomaly",
-        "levels": {"vigilance": 3, "alerte": 5},
-        "min_count": 3,
-    },
-}
 CROSSING_RULE = {
     "name": "Agression physique du personnel (bench)",
     "scope": {"landlord_id": CROSSING_LANDLORD},
@@ -175,90 +98,6 @@ BURST_RULE = {
     "window_days": 1,
     "levels": {"alerte": 1},
 }
-# A realistic mix of categories (the reporting bench's weights, in nomenclature order).
-CATEGORY_WEIGHTS = [14, 3, 6, 12, 16, 2, 4, 9, 2, 6, 8, 3, 2, 3, 3, 1, 5, 2]
-
-# ~2 rows per QPV and day (weighted by social dwellings, capped at twice the mean), a single
-# severity, target and complaint bucket per row; 3 % of the QPVs with a burst of neighbourhood
-# incidents over the last 5 days, for the anomaly rules to find.
-COUNTERS_DRAWN = """
-WITH qpv AS (
-    SELECT territory_id,
-           least(2.0, greatest(coalesce(social_dwellings, 0), 300) / 1185.0) AS weight
-    FROM territories WHERE kind = 'qpv'
-),
-slots AS (  -- a CTE calling random() is not inlined: one draw per slot, not per QPV
-    SELECT q.territory_id, d.day::date AS day, q.weight, random() AS draw
-    FROM qpv AS q
-    CROSS JOIN generate_series($2::date, $3::date, interval '1 day') AS d (day)
-    CROSS JOIN generate_series(1, 4) AS g
-),
-drawn AS (
-    SELECT territory_id, day,
-           ($1::text[])[1 + floor(random() * cardinality($1::text[]))::int] AS category,
-           'hlm-0' || (1 + floor(random() * 3))::int AS landlord_id,
-           1 + (random() < 0.3)::int AS n, random() AS s, random() AS t
-    FROM slots
-    WHERE draw < weight * 0.5
-    UNION ALL
-    SELECT q.territory_id, d.day::date,
-           ($4::text[])[1 + floor(random() * cardinality($4::text[]))::int], 'hlm-01', 3,
-           random(), random()
-    FROM qpv AS q
-    CROSS JOIN generate_series($3::date - 4, $3::date, interval '1 day') AS d (day)
-    WHERE abs(hashtext(q.territory_id)) % 33 = 0
-)
-INSERT INTO incident_counters (territory_id, day, category, landlord_id, incidents, severity_1,
-    severity_2, severity_3, severity_4, target_patrimoine, target_personnel, target_prestataire,
-    target_locataire, target_autre, complaint_aucune)
-SELECT territory_id, day, category, landlord_id, sum(n),
-       sum(CASE WHEN s < 0.4 THEN n ELSE 0 END),
-       sum(CASE WHEN s >= 0.4 AND s < 0.75 THEN n ELSE 0 END),
-       sum(CASE WHEN s >= 0.75 AND s < 0.93 THEN n ELSE 0 END),
-       sum(CASE WHEN s >= 0.93 THEN n ELSE 0 END),
-       sum(CASE WHEN t < 0.6 THEN n ELSE 0 END),
-       sum(CASE WHEN t >= 0.6 AND t < 0.72 THEN n ELSE 0 END),
-       sum(CASE WHEN t >= 0.72 AND t < 0.77 THEN n ELSE 0 END),
-       sum(CASE WHEN t >= 0.77 AND t < 0.95 THEN n ELSE 0 END),
-       sum(CASE WHEN t >= 0.95 THEN n ELSE 0 END),
-       sum(n)
-FROM drawn
-GROUP BY territory_id, day, category, landlord_id
-"""
-
-
-# --- set-up --------------------------------------------------------------------------------
-
-
-def qpv_ids() -> list[str]:
-    """The reference QPV ids."""
-    tree = parse_territories(reference_csv())
-    return sorted(t.territory_id for t in tree.territories.values() if t.kind == "qpv")
-
-
-async def prepare(bootstrap: str, dsn: str, *, today: date) -> int:
-    """Topics, migrations, territories, the counters and the 10 rules; the counter rows."""
-    await ensure_topics(bootstrap, partitions=PARTITIONS)
-    conn = await asyncpg.connect(dsn, command_timeout=600)
-    try:
-        await apply_migrations(conn)
-        await store_territories(conn, parse_territories(reference_csv()))
-        nomenclature = default_nomenclature()
-        weighted = [
-            c.code
-            for c, weight in zip(nomenclature.categories, CATEGORY_WEIGHTS, strict=True)
-            for _ in range(weight)
-        ]
-        together = [c.code for c in nomenclature.categories if c.domain == "vivre_ensemble"]
-        first = today - timedelta(days=HISTORY_DAYS - 1)
-        await conn.execute("SELECT setseed(0.17)")
-        await conn.execute(COUNTERS_DRAWN, weighted, first, today, together)
-        await conn.execute("VACUUM ANALYZE incident_counters")
-        for rule_id, body in RULES.items():
-            await repository.upsert_rule(conn, rule_id, Rule.model_validate(body).model_dump_json())
-        return int(await conn.fetchval("SELECT count(*) FROM incident_counters"))
-    finally:
-        await conn.close()
 
 
 # --- (b) evaluation in this process ------------------------------------------------------
@@ -360,117 +199,6 @@ def report_evaluation(costs: dict[str, Any], *, counter_rows: int, rules: int) -
         " ms"
     )
     return ok
-
-
-# --- endpoints in this process --------------------------------------------------------------
-
-
-class Receiver:
-    """A keep-alive HTTP/1.1 webhook endpoint answering 200 at once; each arrival stamped."""
-
-    def __init__(self, *, keep_bodies: bool = False) -> None:
-        self.count = 0
-        self.last_at = 0.0
-        self.arrivals: list[tuple[float, bytes]] = []
-        self._keep = keep_bodies
-        self._server: asyncio.Server | None = None
-
-    async def start(self) -> str:
-        """Listen; the URL to POST to."""
-        loop = asyncio.get_running_loop()
-        self._server = await loop.create_server(lambda: _Connection(self), "127.0.0.1", 0)
-        port = self._server.sockets[0].getsockname()[1]
-        return f"http://127.0.0.1:{port}/hook"
-
-    def arrived(self, body: bytes) -> None:
-        """One request read whole."""
-        self.count += 1
-        self.last_at = time.perf_counter()
-        if self._keep:
-            self.arrivals.append((self.last_at, body))
-
-    def close(self) -> None:
-        """Stop listening."""
-        if self._server is not None:
-            self._server.close()
-
-
-class _Connection(asyncio.Protocol):
-    def __init__(self, receiver: Receiver) -> None:
-        self._receiver = receiver
-        self._buffer = b""
-        self._transport: asyncio.Transport | None = None
-
-    def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        self._transport = cast(asyncio.Transport, transport)  # uvloop's is no subclass
-
-    def data_received(self, data: bytes) -> None:
-        self._buffer += data
-        while (end := self._buffer.find(b"\r\n\r\n")) >= 0:
-            length = 0
-            for line in self._buffer[:end].split(b"\r\n"):
-                if line[:15].lower() == b"content-length:":
-                    length = int(line[15:])
-            if len(self._buffer) < end + 4 + length:
-                return
-            body = self._buffer[end + 4 : end + 4 + length]
-            self._buffer = self._buffer[end + 4 + length :]
-            self._receiver.arrived(body)
-            assert self._transport is not None
-            self._transport.write(b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n")
-
-
-class BlackHole(asyncio.Protocol):
-    """An endpoint that accepts connections and never answers; how many it held at once."""
-
-    def __init__(self) -> None:
-        self.open = 0
-        self.most = 0
-        self._transports: list[asyncio.BaseTransport] = []
-
-    def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        self.open += 1
-        self.most = max(self.most, self.open)
-        self._transports.append(transport)
-
-    def connection_lost(self, exc: Exception | None) -> None:
-        self.open -= 1
-
-    async def start(self) -> str:
-        """Listen; the URL that never answers."""
-        server = await asyncio.get_running_loop().create_server(lambda: self, "127.0.0.1", 0)
-        return f"http://127.0.0.1:{server.sockets[0].getsockname()[1]}/hook"
-
-    def close(self) -> None:
-        """Hang up on every connection."""
-        for transport in self._transports:
-            transport.close()
-
-
-class Inbox:
-    """An aiosmtpd handler stamping each message's arrival with its X-Vigie-Delivery."""
-
-    def __init__(self) -> None:
-        self.arrivals: list[tuple[float, str]] = []
-
-    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
-        """Stamp the message (aiosmtpd calls this in its own thread)."""
-        headers = BytesHeaderParser().parsebytes(envelope.content)
-        self.arrivals.append((time.perf_counter(), str(headers["X-Vigie-Delivery"])))
-        return "250 Message accepted"
-
-
-@contextmanager
-def smtp_server() -> Iterator[tuple[Inbox, int]]:
-    """A local SMTP server (aiosmtpd, in its own thread); its inbox and port."""
-    inbox = Inbox()
-    port = free_port()
-    controller = Controller(inbox, hostname="127.0.0.1", port=port)
-    controller.start()
-    try:
-        yield inbox, port
-    finally:
-        controller.stop()
 
 
 # --- (a) crossing → notification ------------------------------------------------------------
