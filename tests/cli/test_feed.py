@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 from collections import Counter
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import httpx
 import orjson
@@ -11,10 +13,25 @@ import pytest
 
 from tests.support.cli import NOW
 from vigie.platform.territories import Territory
-from vigie_cli.commands.simulate import _history_size
-from vigie_cli.demo.feed import FeedStats, LandlordSystem, Reporter, live_feed, send_history
+from vigie_cli.commands.simulate import (
+    HISTORY_DEFAULT,
+    REPLAY,
+    WORLD_EVENTS_PER_DAY,
+    _history_size,
+    _pace,
+    _plan_history,
+)
+from vigie_cli.demo.feed import (
+    FeedStats,
+    LandlordSystem,
+    Reporter,
+    WorldClock,
+    live_feed,
+    send_history,
+)
 from vigie_cli.demo.landlords import DEMO_LANDLORDS
 from vigie_cli.demo.scenario import Scenario
+from vigie_cli.demo.state import FeedState, load_state, save_state
 from vigie_cli.errors import CliError
 from vigie_cli.intake_client import IntakeClient
 
@@ -163,21 +180,100 @@ async def test_an_abort_during_an_outage_counts_unsent(scenario: Scenario) -> No
     assert (stats.accepted, stats.unsent) == (0, 7)
 
 
+def _systems(
+    scenario: Scenario, intake: ScriptedIntake, client: IntakeClient, stats: FeedStats
+) -> dict[str, LandlordSystem]:
+    return {
+        landlord_id: LandlordSystem(
+            landlord, client=client, reporter=Reporter(stats, lambda _: None), stop=asyncio.Event()
+        )
+        for landlord_id, landlord in scenario.landlords.items()
+    }
+
+
 async def test_live_feed_hands_every_event_to_its_landlord(scenario: Scenario) -> None:
     intake = ScriptedIntake()
     stats = FeedStats()
-    stop = asyncio.Event()
+    now = datetime.now(UTC)
     async with intake.client() as client:
-        systems = {
-            landlord_id: LandlordSystem(
-                landlord, client=client, reporter=Reporter(stats, lambda _: None), stop=stop
-            )
-            for landlord_id, landlord in scenario.landlords.items()
-        }
-        await live_feed(scenario, systems=systems, stats=stats, rate=200, duration=0.2, stop=stop)
+        systems = _systems(scenario, intake, client, stats)
+        await live_feed(
+            scenario,
+            systems=systems,
+            stats=stats,
+            clock=WorldClock(start=now, wall_start=now),
+            interval=timedelta(milliseconds=5),
+            duration=0.2,
+            stop=asyncio.Event(),
+        )
     queued = [p for s in systems.values() for p in s.pending]
     assert len(queued) == sum(stats.generated.values()) > 0
     assert all(p.landlord_id == s.landlord.landlord_id for s in systems.values() for p in s.pending)
+
+
+async def test_live_feed_replays_at_demo_speed_then_keeps_the_worlds_pace(
+    scenario: Scenario,
+) -> None:
+    intake = ScriptedIntake()
+    stats = FeedStats()
+    now = datetime.now(UTC)
+    # Ten world minutes behind, 6,000 times faster: caught up within 0.1 s; an event a minute.
+    clock = WorldClock(start=now - timedelta(minutes=10), wall_start=now, speed=6000)
+    reached: list[datetime] = []
+    async with intake.client() as client:
+        systems = _systems(scenario, intake, client, stats)
+        await live_feed(
+            scenario,
+            systems=systems,
+            stats=stats,
+            clock=clock,
+            interval=timedelta(minutes=1),
+            duration=0.5,
+            stop=asyncio.Event(),
+            reached=reached.append,
+        )
+    # The replayed ten minutes, then nothing more: the world's next event is a minute away.
+    assert reached == [clock.start + timedelta(minutes=k) for k in range(11)]
+    times = [
+        datetime.fromisoformat(p.event["occurred_at"])
+        for s in systems.values()
+        for p in s.pending
+        if "occurred_at" in p.event
+    ]
+    assert times
+    assert max(times) <= now
+
+
+def test_world_clock_catches_up_then_follows_the_wall_clock() -> None:
+    clock = WorldClock(start=NOW - timedelta(hours=6), wall_start=NOW, speed=60)
+    assert clock.at(NOW) == clock.start
+    assert clock.at(NOW + timedelta(minutes=1)) == clock.start + timedelta(hours=1)
+    caught_up = clock.caught_up_at()
+    assert caught_up - NOW == timedelta(hours=6) / 59
+    assert clock.at(caught_up + timedelta(hours=1)) == caught_up + timedelta(hours=1)
+    assert clock.wall_time_of(clock.start + timedelta(hours=1)) == NOW + timedelta(minutes=1)
+    assert clock.wall_time_of(caught_up + timedelta(hours=1)) == caught_up + timedelta(hours=1)
+    with pytest.raises(ValueError, match="speed"):
+        WorldClock(start=NOW - timedelta(hours=1), wall_start=NOW, speed=1)
+
+
+def test_live_pace_continues_the_history() -> None:
+    until = datetime.now(UTC) - REPLAY + timedelta(minutes=1)  # a history posted a minute ago
+    state = FeedState(seed=1, history_until=until, history_events=6000)
+    clock, interval = _pace(state, rate=None, speed=60)
+    # About 67 events a day, like the history; the replay starts where the history ends.
+    assert interval == timedelta(days=1) / WORLD_EVENTS_PER_DAY
+    assert 60 < WORLD_EVENTS_PER_DAY < 70
+    assert (clock.start, clock.speed) == (state.history_until, 60)
+    # A restart resumes the clock where it stopped, REPLAY back at most.
+    state.clock = clock.wall_start - timedelta(minutes=30)
+    assert _pace(state, rate=None, speed=60)[0].start == state.clock
+    state.clock = clock.wall_start - timedelta(days=3)
+    restarted = _pace(state, rate=None, speed=60)[0]
+    assert restarted.wall_start - restarted.start == pytest.approx(REPLAY, abs=timedelta(seconds=5))
+    # An explicit rate is real time, from now.
+    fast, every = _pace(state, rate=5, speed=60)
+    assert (fast.start, fast.speed, every) == (fast.wall_start, 1.0, timedelta(seconds=0.2))
 
 
 def test_summary_line() -> None:
@@ -189,13 +285,43 @@ def test_summary_line() -> None:
 
 
 def test_history_size_setting() -> None:
-    assert _history_size({}, incidents=0) == 6000
-    assert _history_size({}, incidents=50_000) == 0
-    assert _history_size({"VIGIE_SIMULATE_BACKFILL": "auto"}, incidents=None) == 0
-    assert _history_size({"VIGIE_SIMULATE_BACKFILL": "120"}, incidents=50_000) == 120
-    assert _history_size({"VIGIE_SIMULATE_BACKFILL": "0"}, incidents=0) == 0
+    fresh = FeedState(seed=1)
+    assert _history_size({}, incidents=0, state=fresh) == HISTORY_DEFAULT
+    assert _history_size({}, incidents=50_000, state=fresh) == 0
+    assert _history_size({"VIGIE_SIMULATE_BACKFILL": "auto"}, incidents=None, state=fresh) == 0
+    assert _history_size({"VIGIE_SIMULATE_BACKFILL": "120"}, incidents=50_000, state=fresh) == 120
+    assert _history_size({"VIGIE_SIMULATE_BACKFILL": "0"}, incidents=0, state=fresh) == 0
     with pytest.raises(CliError):
-        _history_size({"VIGIE_SIMULATE_BACKFILL": "lots"}, incidents=0)
+        _history_size({"VIGIE_SIMULATE_BACKFILL": "lots"}, incidents=0, state=fresh)
+
+
+def test_a_restarted_feed_posts_no_second_history() -> None:
+    posted = FeedState(seed=1, history_until=NOW, history_events=6000, history_done=True)
+    # Restarted before the aggregator counted 1,000 of them, or long after: none.
+    assert _history_size({}, incidents=12, state=posted) == 0
+    assert _history_size({}, incidents=6000, state=posted) == 0
+    assert _history_size({}, incidents=None, state=posted) == 0
+    # The database was emptied since: the seed's history again (the same ids count once).
+    assert _history_size({}, incidents=0, state=posted) == 6000
+    # Stopped half-way: the same history again, exactly the same events.
+    unfinished = FeedState(seed=1, history_until=NOW, history_events=6000)
+    assert _history_size({}, incidents=3000, state=unfinished) == 6000
+    later = NOW + timedelta(hours=2)
+    _plan_history(unfinished, size=6000, now=later)
+    assert (unfinished.history_until, unfinished.history_done) == (NOW, False)
+    _plan_history(posted, size=6000, now=later)
+    assert (posted.history_until, posted.history_done) == (later - REPLAY, False)
+
+
+def test_state_survives_a_restart(tmp_path: Path) -> None:
+    assert load_state(tmp_path) is None
+    state = FeedState(seed=3, history_until=NOW, history_events=6000, history_done=True)
+    assert state.live_stream() == 1
+    state.clock = NOW + timedelta(minutes=7)
+    save_state(tmp_path / "data", state)
+    assert load_state(tmp_path / "data") == state
+    (tmp_path / "data" / "demo-feed.json").write_text("{not json")
+    assert load_state(tmp_path / "data") is None
 
 
 async def test_a_stop_during_history_counts_the_rest_as_unsent(scenario: Scenario) -> None:

@@ -220,3 +220,29 @@ def test_hotspots_flare_up_in_the_last_weeks(scenario: Scenario, history: list[P
     recent_share = surge[True][True] / surge[True].total()
     older_share = surge[False][True] / surge[False].total()
     assert recent_share > 1.5 * older_share
+
+
+def test_history_has_no_hole_before_now(history: list[Posting]) -> None:
+    days: Counter[int] = Counter(
+        (NOW - datetime.fromisoformat(p.event["occurred_at"])).days
+        for p in history[:6000]
+        if p.kind == "reported"
+    )
+    mean = sum(days[d] for d in range(1, 89)) / 88
+    # Each of the last days holds about its share: none nearly empty, none doubled.
+    assert all(0.5 * mean < days[d] < 1.6 * mean for d in range(8)), [days[d] for d in range(8)]
+
+
+def test_a_later_stream_is_the_same_world_with_other_ids(
+    reference_territories: list[Territory],
+) -> None:
+    history = Scenario(seed=4, territories=reference_territories)
+    live = Scenario(seed=4, stream=1, territories=reference_territories)
+    again = Scenario(seed=4, stream=1, territories=reference_territories)
+    assert live.sites == history.sites
+    past = history.history(count=500, now=NOW)
+    later = [live.next(now=NOW) for _ in range(500)]
+    assert later == [again.next(now=NOW) for _ in range(500)]
+    assert {p.event["event_id"] for p in past}.isdisjoint(p.event["event_id"] for p in later)
+    incidents = {p.event["incident_id"] for p in past}
+    assert incidents.isdisjoint(p.event["incident_id"] for p in later)

@@ -121,7 +121,13 @@ def rebuild() -> None:
 
 @app.command()
 def simulate(
-    rate: Annotated[float, typer.Option(help="Events per second, all landlords together")] = 5.0,
+    rate: Annotated[
+        float | None,
+        typer.Option(
+            help="Events per second, all landlords together, in real time "
+            "(default: the history's pace, ~67 a day, its last hours replayed at demo speed)"
+        ),
+    ] = None,
     duration: Annotated[
         float | None, typer.Option(help="Seconds to run (default: until Ctrl-C)")
     ] = None,

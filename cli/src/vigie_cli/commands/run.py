@@ -26,6 +26,7 @@ from vigie.platform.territory_store import store_territories
 from vigie_aggregator.settings import AggregatorSettings
 from vigie_alerts.defaults import seed_default_rules
 from vigie_alerts.settings import AlertsSettings
+from vigie_cli.commands.simulate import pace_line
 from vigie_cli.console import console, err_console
 from vigie_cli.errors import CliError
 from vigie_cli.supervisor import ChildSpec, Supervisor, wait_ready
@@ -259,4 +260,6 @@ def _print_banner(urls: dict[str, str], token: str, token_file: Path, simulate: 
     console.print(f"  [bold]dashboard[/bold]     {urls['reporting']}/#token={token}")
     console.print(f"  admin token   {token}  (also in {token_file})")
     console.print(f"  demo feed     {'on (VIGIE_SIMULATE=0 turns it off)' if simulate else 'off'}")
+    if simulate:
+        console.print(f"                {pace_line(os.environ)}")
     console.print("Ctrl-C stops everything.")

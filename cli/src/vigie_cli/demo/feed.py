@@ -1,5 +1,5 @@
 """The demo feed at work: each landlord system queues its events and posts them to intake,
-in JSON batches or one by one, at the requested overall rate; history is posted first."""
+in JSON batches or one by one; history is posted first, then live events on the world's clock."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import contextlib
 from collections import Counter, deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from vigie_cli.demo.landlords import DemoLandlord
 from vigie_cli.demo.scenario import Posting, Scenario
@@ -193,29 +193,60 @@ async def send_history(
             progress(done, len(postings))
 
 
+@dataclass(frozen=True)
+class WorldClock:
+    """The demo world's time: from `start` (at most now) it runs `speed` times faster than the
+    wall clock, from `wall_start` on, until it has caught up with it; then at the wall clock's."""
+
+    start: datetime
+    wall_start: datetime
+    speed: float = 1.0
+
+    def at(self, wall: datetime) -> datetime:
+        """The world time at a wall time."""
+        return min(wall, self.start + (wall - self.wall_start) * self.speed)
+
+    def wall_time_of(self, world: datetime) -> datetime:
+        """When the world reaches `world` by the wall clock."""
+        fast = self.wall_start + (world - self.start) / self.speed
+        return fast if self.at(fast) >= world else world
+
+    def __post_init__(self) -> None:
+        if self.start < self.wall_start and self.speed <= 1:
+            raise ValueError("a world behind the wall clock needs a speed above 1 to catch up")
+
+    def caught_up_at(self) -> datetime:
+        """When the world has caught up with the wall clock."""
+        lag = self.wall_start - self.start
+        return self.wall_start + max(timedelta(0), lag / (self.speed - 1) if lag else lag)
+
+
 async def live_feed(
     scenario: Scenario,
     *,
     systems: dict[str, LandlordSystem],
     stats: FeedStats,
-    rate: float,
+    clock: WorldClock,
+    interval: timedelta,
     duration: float | None,
     stop: asyncio.Event,
+    reached: Callable[[datetime], None] = lambda _: None,
 ) -> None:
-    """Hand events to the landlord systems at `rate` per second until `duration` or `stop`."""
+    """Hand an event to its landlord system every `interval` of world time, the first at once,
+    until `duration` seconds or `stop`; tell `reached` the world time of each."""
     loop = asyncio.get_running_loop()
     start = loop.time()
-    emitted = 0
+    due = clock.start
     while not stop.is_set():
-        elapsed = loop.time() - start
-        if duration is not None and elapsed >= duration:
+        if duration is not None and loop.time() - start >= duration:
             break
-        due = int(rate * elapsed) + 1 - emitted
-        for _ in range(max(0, due)):
-            posting = scenario.next(now=datetime.now(UTC))
+        world = clock.at(datetime.now(UTC))
+        while due <= world:
+            posting = scenario.next(now=due)
             stats.generated[posting.kind] += 1
             systems[posting.landlord_id].put(posting)
-            emitted += 1
-        wait = (emitted / rate) - (loop.time() - start)
+            reached(due)
+            due += interval
+        wait = (clock.wall_time_of(due) - datetime.now(UTC)).total_seconds()
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(stop.wait(), timeout=min(0.5, max(0.01, wait)))

@@ -79,17 +79,21 @@ def choose_sites(
                 f"{landlord.prefix}-RES-{rng.randint(100, 999)}" for _ in range(count)
             )
             # Some quartiers are much livelier than their size says: the ranking gets a shape.
-            liveliness = rng.lognormvariate(0.0, 0.5)
+            liveliness = rng.lognormvariate(0.0, 0.35)
             weight = landlord.size * (qpv.social_dwellings or 0) ** 0.6 * liveliness
             sites.append(Site(landlord.landlord_id, qpv.territory_id, residences, weight, False))
     return _mark_hotspots(sites, rng=rng, count=hotspots)
 
 
 def _mark_hotspots(sites: list[Site], *, rng: random.Random, count: int) -> list[Site]:
-    """The same sites, `count` of them marked as hotspots."""
+    """The same sites, `count` of them marked as hotspots, among the busier half: a flare-up
+    in a site with a handful of incidents a month would stay below any sensible threshold."""
     if not sites:
         return sites
-    hot = set(rng.sample(range(len(sites)), min(count, len(sites))))
+    busier = sorted(range(len(sites)), key=lambda i: -sites[i].weight)[
+        : max(count, len(sites) // 2)
+    ]
+    hot = set(rng.sample(sorted(busier), min(count, len(sites))))
     return [
         Site(s.landlord_id, s.territory_id, s.residences, s.weight, i in hot)
         for i, s in enumerate(sites)

@@ -1,6 +1,8 @@
 """The demo feed's events, drawn from a seeded random generator: the same seed and the same
 `now` give the same events, and the same seed alone gives the same event ids in the same order
-(`now` shifts times and weights, never the number of draws). Pure: no I/O, no clock."""
+(`now` shifts times and weights, never the number of draws). The seed fixes the world (sites,
+hot spots) and its history (stream 0); each later stream of live events draws other event and
+incident ids in the same world. Pure: no I/O, no clock."""
 
 from __future__ import annotations
 
@@ -36,8 +38,9 @@ CORRECTION_SHARE = 0.05
 WITHDRAWAL_SHARE = 0.01
 RESEND_SHARE = 0.02
 CONTACT_SHARE = 0.04
-SURGE_DAYS = 21  # hotspots flare up over the last three weeks
-SURGE_FACTOR = 5.0
+SURGE_DAYS = 21  # hotspots flare up over the last three weeks, worse every day
+SURGE_FACTOR = 5.0  # at its height, surge categories this much more frequent on a hot site…
+HOT_SITE_FACTOR = 5.0  # …and the site this much busier
 MIN_AGE = timedelta(minutes=1)  # never in the future, whatever the clocks say
 OPEN_LIMIT = 5000  # incidents remembered for later corrections and withdrawals
 SENT_LIMIT = 500  # events remembered for re-sends
@@ -59,6 +62,7 @@ class Scenario:
         self,
         *,
         seed: int,
+        stream: int = 0,
         territories: Iterable[Territory],
         landlords: Sequence[DemoLandlord] = DEMO_LANDLORDS,
         available: frozenset[str] | None = None,
@@ -72,14 +76,15 @@ class Scenario:
         )
         if not self.sites:
             raise ValueError("no QPV of the demo landlords' départements is known")
-        self.run_code = "".join(self.rng.choices(string.ascii_uppercase + string.digits, k=4))
+        if stream:
+            # The same world, other events: a restarted feed never repeats an id it sent before.
+            self.rng = random.Random(f"vigie-demo:{seed}:{stream}")
+        code = "".join(self.rng.choices(string.ascii_uppercase + string.digits, k=4))
+        self.run_code = f"{code}-{stream}" if stream else code
         self._sequence: dict[str, int] = {}
         self._open: list[dict[str, Any]] = []
         self._sent: deque[Posting] = deque(maxlen=SENT_LIMIT)
         self._weights = list(accumulate(s.weight for s in self.sites))
-        self._surge_weights = list(
-            accumulate(s.weight * (SURGE_FACTOR / 2 if s.hotspot else 1) for s in self.sites)
-        )
         codes = default_nomenclature().category_codes()
         self._profiles = [p for p in PROFILES if p.code in codes]
         self._domain = {p.code: default_nomenclature().domain_of(p.code) for p in self._profiles}
@@ -87,8 +92,11 @@ class Scenario:
     def history(self, *, count: int, now: datetime, days: int = 90) -> list[Posting]:
         """`count` events of the past `days` days, oldest incidents first, with their
         corrections, withdrawals and re-sends among them."""
-        times = iter(sorted(self._past_times(count, now=now, days=days)))
-        return [self._step(lambda: next(times), now=now) for _ in range(count)]
+        times = sorted(self._past_times(count, now=now, days=days))
+        # Step i gets the i-th time, used only if it draws a new report: follow-ups leave a few
+        # times unused all along the period (taking the next unused one instead left the newest
+        # ~8 % of the times, the last days, empty).
+        return [self._step(_constant(moment), now=now) for moment in times]
 
     def next(self, *, now: datetime) -> Posting:
         """The next live event: an incident of the last hours or days, or a follow-up."""
@@ -111,11 +119,14 @@ class Scenario:
 
     def _report(self, occurred_at: datetime, *, now: datetime) -> Posting:
         """A new incident, in a site drawn by weight, of a category drawn by profile."""
-        recent = now - occurred_at < timedelta(days=SURGE_DAYS)
-        site = self.rng.choices(
-            self.sites, cum_weights=self._surge_weights if recent else self._weights
-        )[0]
-        profile = self._category(hot=site.hotspot and recent)
+        # 0 until SURGE_DAYS ago, then rising to 1 now: the last week stands out the most.
+        surge = max(0.0, 1 - (now - occurred_at) / timedelta(days=SURGE_DAYS))
+        weights = self._weights
+        if surge:
+            hot = 1 + (HOT_SITE_FACTOR - 1) * surge
+            weights = list(accumulate(s.weight * (hot if s.hotspot else 1) for s in self.sites))
+        site = self.rng.choices(self.sites, cum_weights=weights)[0]
+        profile = self._category(surge=surge if site.hotspot else 0.0)
         landlord = self.landlords[site.landlord_id]
         sequence = self._sequence.get(landlord.landlord_id, 0) + 1
         self._sequence[landlord.landlord_id] = sequence
@@ -182,11 +193,11 @@ class Scenario:
         if len(self._open) > OPEN_LIMIT:
             del self._open[: len(self._open) - OPEN_LIMIT]
 
-    def _category(self, *, hot: bool) -> CategoryProfile:
+    def _category(self, *, surge: float) -> CategoryProfile:
         """A category by frequency; on a hot site lately, the surge categories more."""
+        boost = 1 + (SURGE_FACTOR - 1) * surge
         weights = [
-            p.weight * (SURGE_FACTOR if hot and p.code in SURGE_CATEGORIES else 1.0)
-            for p in self._profiles
+            p.weight * (boost if p.code in SURGE_CATEGORIES else 1.0) for p in self._profiles
         ]
         return self.rng.choices(self._profiles, weights=weights)[0]
 
@@ -221,8 +232,10 @@ class Scenario:
             date = (local_now - timedelta(days=day)).date()
             naive = datetime(date.year, date.month, date.day, hour, self.rng.randrange(60))
             moment = naive.replace(tzinfo=self.tz, second=self.rng.randrange(60))
-            if moment > latest:  # later today: move it to the day before
-                moment -= timedelta(days=1)
+            if moment > latest:
+                # Later today: to the same hour `days` days back, the part of that day the
+                # period covers (moved to the day before, it gave that day twice its share).
+                moment -= timedelta(days=days)
             result.append(moment)
         return result
 
@@ -244,3 +257,8 @@ class Scenario:
     def _uuid(self) -> str:
         """A version-4 UUID from the seeded generator."""
         return str(uuid.UUID(int=self.rng.getrandbits(128), version=4))
+
+
+def _constant(moment: datetime) -> Callable[[], datetime]:
+    """A time source that gives `moment`."""
+    return lambda: moment
