@@ -123,7 +123,7 @@ def test_every_secret_and_config_map_referenced_is_built(overlay: list[dict[str,
                 assert ref["name"] in secrets, f"{name}: {var['name']}"
                 assert ref["key"] in secrets[ref["name"]]["data"], f"{name}: {var['name']}"
     assert {n.rsplit("-", 1)[0] for n in secrets} == {
-        "vigie-database", "vigie-admin-token", "vigie-smtp",
+        "vigie-database", "vigie-admin-token", "vigie-smtp", "vigie-kafka",
     }  # fmt: skip
 
 
@@ -202,5 +202,6 @@ def test_the_example_secrets_are_kept_out_of_git() -> None:
     overlay = K8S / "overlays" / "example"
     assert (overlay / ".gitignore").read_text().splitlines()[-1] == "*.env"
     assert sorted(p.name for p in overlay.glob("*.env.example")) == [
-        "admin-token.env.example", "database.env.example", "smtp.env.example",
+        "admin-token.env.example", "database.env.example", "kafka.env.example",
+        "smtp.env.example",
     ]  # fmt: skip

@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from vigie.platform.kafka import ensure_topics
+from vigie.platform.kafka import client_security, ensure_topics
 from vigie.platform.settings import MissingSettingError
 from vigie_cli.console import console
 from vigie_cli.context import cli_settings
@@ -22,6 +22,7 @@ async def create_topics() -> None:
             bootstrap,
             partitions=settings.topic_partitions,
             replication=settings.topic_replication,
+            security=client_security(settings),
         )
     except Exception as exc:  # aiokafka raises several unrelated types for an unreachable broker
         raise CliError(f"cannot create topics on {bootstrap}: {exc}") from None

@@ -18,6 +18,7 @@ from vigie.contract import topics
 from vigie.platform.db import check_database, create_pool
 from vigie.platform.health import Check, health_router
 from vigie.platform.http_metrics import instrument
+from vigie.platform.kafka import broker_security, client_security
 from vigie.platform.known_territories import KnownTerritories
 from vigie_aggregator.consumer import BatchConsumer, WaitForBatch
 from vigie_aggregator.metrics import create_metrics
@@ -49,6 +50,7 @@ def create_app(settings: AggregatorSettings) -> FastAPI:
         # per batch) goes through FastStream, as the intake's and the alerts' messages do.
         broker = KafkaBroker(
             settings.kafka,
+            security=broker_security(settings),
             client_id=client_id,
             acks="all",
             enable_idempotence=False,  # the local broker has no idempotent producer
@@ -77,6 +79,7 @@ def create_app(settings: AggregatorSettings) -> FastAPI:
             session_timeout_ms=settings.session_timeout_ms,
             heartbeat_interval_ms=max(settings.session_timeout_ms // 5, 500),
             max_partition_fetch_bytes=4 * 2**20,
+            **client_security(settings),
         )
         territories = KnownTerritories()
         await territories.start(pool)

@@ -27,6 +27,7 @@ from vigie.platform.background import Periodic
 from vigie.platform.db import check_database, create_pool
 from vigie.platform.health import Check, health_router
 from vigie.platform.http_metrics import instrument
+from vigie.platform.kafka import broker_security
 from vigie_alerts.api import router
 from vigie_alerts.clock import Clock, system_clock
 from vigie_alerts.counters_changed import CountersChanged
@@ -51,6 +52,7 @@ def create_app(settings: AlertsSettings, *, clock: Clock = system_clock) -> Fast
     metrics = create_metrics(registry)
     broker = KafkaBroker(
         settings.kafka,
+        security=broker_security(settings),
         acks="all",
         enable_idempotence=False,
         middlewares=[KafkaPrometheusMiddleware(registry=registry, app_name="vigie-alerts")],

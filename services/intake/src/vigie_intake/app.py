@@ -19,6 +19,7 @@ from vigie.platform.auth import Authenticator
 from vigie.platform.db import check_database, create_pool
 from vigie.platform.health import Check, health_router
 from vigie.platform.http_metrics import instrument
+from vigie.platform.kafka import broker_security
 from vigie.platform.known_territories import KnownTerritories
 from vigie.platform.qpv_locator import reference_locator
 from vigie_intake.api import intake_router
@@ -42,6 +43,7 @@ def create_app(settings: IntakeSettings) -> FastAPI:
         linger_ms=settings.linger_ms,
         max_request_bytes=2 * settings.max_event_bytes,
         registry=registry,
+        security=broker_security(settings),
     )
     metrics = IntakeMetrics(registry)
     limiter = RateLimiter(rate=settings.rate_per_s, burst=settings.rate_burst)

@@ -46,6 +46,7 @@ from aiokafka.errors import KafkaError
 from aiokafka.partitioner import murmur2
 from faststream.kafka import KafkaBroker, KafkaPublishMessage
 from faststream.kafka.prometheus import KafkaPrometheusMiddleware
+from faststream.security import BaseSecurity
 from prometheus_client import CollectorRegistry
 
 from vigie.contract import topics
@@ -109,9 +110,11 @@ class IncidentPublisher:
         max_request_bytes: int,
         registry: CollectorRegistry,
         topic: str = topics.INCIDENTS,
+        security: BaseSecurity | None = None,
     ) -> None:
         self._broker = KafkaBroker(
             bootstrap_servers,
+            security=security,
             client_id="vigie-intake",
             acks="all",
             enable_idempotence=False,

@@ -30,6 +30,7 @@ from vigie.platform.auth import Authenticator
 from vigie.platform.db import check_database
 from vigie.platform.health import Check, health_router
 from vigie.platform.http_metrics import instrument
+from vigie.platform.kafka import broker_security
 from vigie_reporting.alerts_feed import AlertsFeed
 from vigie_reporting.api import router
 from vigie_reporting.api.deps import Resources
@@ -60,6 +61,7 @@ def create_app(settings: ReportingSettings) -> FastAPI:
     registry = CollectorRegistry()
     broker = KafkaBroker(
         settings.kafka,
+        security=broker_security(settings),
         middlewares=[KafkaPrometheusMiddleware(registry=registry, app_name="vigie-reporting")],
         client_id="vigie-reporting",
     )
