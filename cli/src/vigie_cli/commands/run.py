@@ -16,7 +16,7 @@ from types import ModuleType
 import asyncpg
 from pydantic import AliasChoices, Field
 
-from vigie.platform.kafka import ensure_topics
+from vigie.platform.kafka import client_security, ensure_topics
 from vigie.platform.migrate import apply_migrations
 from vigie.platform.processes import free_port, port_open
 from vigie.platform.runfile import RunFile, remove_run_file, write_run_file
@@ -126,7 +126,10 @@ async def run(settings: RunSettings) -> None:
             dsn = postgres.start()
             console.print(f"database   embedded PostgreSQL on 127.0.0.1:{postgres.port}")
         await ensure_topics(
-            kafka, partitions=settings.topic_partitions, replication=settings.topic_replication
+            kafka,
+            partitions=settings.topic_partitions,
+            replication=settings.topic_replication,
+            security=client_security(settings),
         )
         await _prepare_database(dsn)
         token_file, token = _admin_token(settings, data_dir)
