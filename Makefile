@@ -17,7 +17,7 @@ run: install ## Start everything on embedded defaults, with the demo feed and th
 SECOND_DATABASE_URL ?= postgresql://postgres@127.0.0.1:5432/postgres
 
 test: install lint ## The whole suite (lint, unit, integration, end-to-end, browser)
-	$(VENV)/bin/pytest
+	$(VENV)/bin/pytest --durations=15
 	@if $(VENV)/bin/python -c "import socket; socket.create_connection(('127.0.0.1', 5432), 1)" 2>/dev/null; then \
 	  echo "== database tests again, on the server at $(SECOND_DATABASE_URL) =="; \
 	  DATABASE_URL=$(SECOND_DATABASE_URL) $(VENV)/bin/pytest -m "connected and not e2e and not browser"; \
