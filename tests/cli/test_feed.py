@@ -307,16 +307,25 @@ def test_a_restarted_feed_posts_no_second_history() -> None:
     unfinished = FeedState(seed=1, history_until=NOW, history_events=6000)
     assert _history_size({}, incidents=3000, state=unfinished) == 6000
     later = NOW + timedelta(hours=2)
-    _plan_history(unfinished, size=6000, now=later)
+    assert _plan_history(unfinished, size=6000, now=later) is False
     assert (unfinished.history_until, unfinished.history_done) == (NOW, False)
-    _plan_history(posted, size=6000, now=later)
-    assert (posted.history_until, posted.history_done) == (later - REPLAY, False)
+    assert _plan_history(posted, size=6000, now=later) is False
+    assert (posted.history_until, posted.history_stream) == (NOW, 0)
+    # Another size asked for (VIGIE_SIMULATE_BACKFILL=N): a new history, from a new stream.
+    posted.streams = 2
+    assert _plan_history(posted, size=500, now=later) is True
+    assert (posted.history_until, posted.history_events, posted.history_stream) == (
+        later - REPLAY,
+        500,
+        2,
+    )
+    assert posted.streams == 3
 
 
 def test_state_survives_a_restart(tmp_path: Path) -> None:
     assert load_state(tmp_path) is None
     state = FeedState(seed=3, history_until=NOW, history_events=6000, history_done=True)
-    assert state.live_stream() == 1
+    assert (state.take_stream(), state.take_stream()) == (0, 1)
     state.clock = NOW + timedelta(minutes=7)
     save_state(tmp_path / "data", state)
     assert load_state(tmp_path / "data") == state

@@ -5,8 +5,10 @@ stops 6 hours short of now and the live feed replays them at a "demo speed" (×6
 caught up; a restart resumes the world's clock where it stopped (6 hours back at most).
 
 What the feed did is remembered in `$VIGIE_DATA_DIR/demo-feed.json` (demo/state.py): the seed of
-its world and whether its history was posted whole. The history is stream 0 of that seed, so
-posting it again gives the same event ids, which intake and the aggregator count once.
+its world, whether its history was posted whole, and the streams of that seed already drawn.
+Posting the history again draws the same stream: the same event ids, which intake and the
+aggregator count once. The first run's live events continue its history's stream (stream 0);
+each later run draws a stream of its own.
 
 Environment, besides docs/contract.md §1: INTAKE_URL and INTAKE_TOKEN (else the admin token and the
 run file of `vigie run`); VIGIE_SIMULATE_BACKFILL (`auto`: 6,000 historical events when this data
@@ -85,12 +87,12 @@ async def simulate(*, rate: float | None, duration: float | None) -> None:
     count, known = await _database_facts()
     territories = list(parse_territories(reference_csv()).territories.values())
     try:
-        scenario = Scenario(seed=seed, territories=territories, available=known)
+        world = Scenario(seed=seed, territories=territories, available=known)
     except ValueError as exc:
         raise CliError(f"simulate: {exc}") from None
     console.print(
-        f"simulate: {len(scenario.landlords)} demo landlords in "
-        f"{len({s.territory_id for s in scenario.sites})} QPVs → {target.url} (seed {seed})",
+        f"simulate: {len(world.landlords)} demo landlords in "
+        f"{len({s.territory_id for s in world.sites})} QPVs → {target.url} (seed {seed})",
         soft_wrap=True,
     )
     state = state or FeedState(seed=seed)
@@ -102,16 +104,24 @@ async def simulate(*, rate: float | None, duration: float | None) -> None:
     watchdog = asyncio.create_task(_abort_after_stop(stop, abort))
     try:
         async with _client(target, abort) as client:
+            live: Scenario | None = None
             if history and not stop.is_set():
-                _plan_history(state, size=history, now=datetime.now(UTC))
+                fresh = _plan_history(state, size=history, now=datetime.now(UTC))
                 save_state(data_dir, state)
-                await _history(scenario, state, client=client, reporter=reporter, stop=stop)
+                past = Scenario(
+                    seed=seed, stream=state.history_stream, territories=territories, available=known
+                )
+                await _history(past, state, client=client, reporter=reporter, stop=stop)
                 state.history_done = not stop.is_set() and not stats.unsent
                 save_state(data_dir, state)
+                # A stream first drawn in this run goes on live; one drawn before may have.
+                live = past if fresh else None
             if not stop.is_set():
-                live = Scenario(
-                    seed=seed, stream=state.live_stream(), territories=territories, available=known
-                )
+                if live is None:
+                    live = Scenario(
+                        seed=seed, stream=state.take_stream(), territories=territories,
+                        available=known,
+                    )  # fmt: skip
                 await _live(
                     live,
                     state,
@@ -134,14 +144,18 @@ async def simulate(*, rate: float | None, duration: float | None) -> None:
         raise CliError(f"intake refused the demo feed: {stats.fatal}")
 
 
-def _plan_history(state: FeedState, *, size: int, now: datetime) -> None:
-    """Record the history about to be posted: an unfinished one again as it was (the very same
-    events), else `size` events up to REPLAY before now."""
-    unfinished = not state.history_done and state.history_events == size
-    if not (unfinished and state.history_until):
-        state.history_until = now - REPLAY
-        state.history_events = size
+def _plan_history(state: FeedState, *, size: int, now: datetime) -> bool:
+    """Record the history about to be posted: the one posted before again (the very same
+    events) if it was unfinished or is the auto one, else `size` events up to REPLAY before
+    now from a new stream. True when the stream is new."""
+    again = state.history_until is not None and state.history_events == size
     state.history_done = False
+    if again:
+        return False
+    state.history_until = now - REPLAY
+    state.history_events = size
+    state.history_stream = state.take_stream()
+    return True
 
 
 def _pace(state: FeedState, *, rate: float | None, speed: float) -> tuple[WorldClock, timedelta]:

@@ -1,7 +1,7 @@
 """What the demo feed remembers between runs, in `$VIGIE_DATA_DIR/demo-feed.json`: the seed of
 its world, the history it posted (so that a restart posts none, or finishes the same one), how
-many live streams it started (each draws new ids) and how far its clock got (a restart resumes
-the world there)."""
+many streams of events it drew (each run draws its own: no id is ever sent twice) and how far
+its clock got (a restart resumes the world there)."""
 
 from __future__ import annotations
 
@@ -24,13 +24,14 @@ class FeedState:
     history_until: datetime | None = None  # the `now` of the history posted, if any
     history_events: int = 0
     history_done: bool = False
-    streams: int = 0  # live streams started so far (stream 0 is the history)
+    history_stream: int = 0  # the stream the history was drawn from
+    streams: int = 0  # streams taken so far: the first run's is 0
     clock: datetime | None = None  # the world time the live feed reached
 
-    def live_stream(self) -> int:
-        """The number of a new live stream, recorded as started."""
+    def take_stream(self) -> int:
+        """The number of a stream nobody drew from yet, recorded as taken."""
         self.streams += 1
-        return self.streams
+        return self.streams - 1
 
 
 def load_state(data_dir: Path) -> FeedState | None:
@@ -42,6 +43,7 @@ def load_state(data_dir: Path) -> FeedState | None:
             history_until=_time(raw.get("history_until")),
             history_events=int(raw.get("history_events", 0)),
             history_done=bool(raw.get("history_done", False)),
+            history_stream=int(raw.get("history_stream", 0)),
             streams=int(raw.get("streams", 0)),
             clock=_time(raw.get("clock")),
         )
