@@ -20,7 +20,7 @@ test: install lint ## The whole suite (lint, unit, integration, end-to-end, brow
 	$(VENV)/bin/pytest --durations=15
 	@if $(VENV)/bin/python -c "import socket; socket.create_connection(('127.0.0.1', 5432), 1)" 2>/dev/null; then \
 	  echo "== database tests again, on the server at $(SECOND_DATABASE_URL) =="; \
-	  DATABASE_URL=$(SECOND_DATABASE_URL) $(VENV)/bin/pytest -m "connected and not e2e and not browser"; \
+	  DATABASE_URL=$(SECOND_DATABASE_URL) $(VENV)/bin/pytest -m "connected and not e2e and not browser" --ignore=tests/deploy; \
 	else \
 	  echo "no PostgreSQL on 127.0.0.1:5432: the second database pass is skipped"; \
 	fi
