@@ -24,9 +24,11 @@ class CountersChanged(BaseModel):
     committed_at: datetime
     changes: list[ChangedTerritory]
 
-    def by_territory(self) -> dict[str, set[date]]:
-        """The changed days per territory."""
-        out: dict[str, set[date]] = {}
-        for change in self.changes:
+
+def merged(messages: list[CountersChanged]) -> dict[str, set[date]]:
+    """The changed days per territory over several messages."""
+    out: dict[str, set[date]] = {}
+    for message in messages:
+        for change in message.changes:
             out.setdefault(change.territory_id, set()).update(change.days)
-        return out
+    return out
