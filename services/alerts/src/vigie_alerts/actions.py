@@ -54,17 +54,15 @@ async def acknowledge(
         raise AlertConflict("the alert is resolved")
     if row["state"] == "acknowledged":
         raise AlertConflict(f"the alert was acknowledged by {row['acknowledged_by']}")
-    alert = await _update(conn, row, state="acknowledged", now=now, actor=by)
-    context = await _context(conn, alert, index, dashboard_url=dashboard_url, now=now)
-    return await record_change(
+    return await _by_hand(
         conn,
-        alert,
-        context,
-        kind="acknowledged",
-        previous_level=row["level"],
-        notify=True,
-        actor=by,
+        row,
+        state="acknowledged",
+        by=by,
         note=note,
+        index=index,
+        dashboard_url=dashboard_url,
+        now=now,
     )
 
 
@@ -85,13 +83,37 @@ async def resolve(
         return None
     if row["state"] == "resolved":
         raise AlertConflict("the alert is already resolved")
-    alert = await _update(conn, row, state="resolved", now=now, actor=by)
+    return await _by_hand(
+        conn,
+        row,
+        state="resolved",
+        by=by,
+        note=note,
+        index=index,
+        dashboard_url=dashboard_url,
+        now=now,
+    )
+
+
+async def _by_hand(
+    conn: Conn,
+    row: asyncpg.Record,
+    *,
+    state: str,
+    by: str,
+    note: str | None,
+    index: TerritoryIndex,
+    dashboard_url: str,
+    now: datetime,
+) -> dict[str, Any]:
+    """Someone acknowledged or resolved the alert: recorded and notified, who and why."""
+    alert = await _update(conn, row, state=state, now=now, actor=by)
     context = await _context(conn, alert, index, dashboard_url=dashboard_url, now=now)
     return await record_change(
         conn,
         alert,
         context,
-        kind="resolved",
+        kind=state,
         previous_level=row["level"],
         notify=True,
         actor=by,
