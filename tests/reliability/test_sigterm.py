@@ -44,6 +44,10 @@ async def test_sigterm_to_an_aggregator_and_to_intake_loses_and_doubles_nothing(
         "VIGIE_DATA_DIR": str(tmp_path / "data"),
         "VIGIE_DRAIN_S": "1",
         "AGGREGATOR_SESSION_TIMEOUT_MS": "6000",
+        # The load is one key's: its rate limit (200/s) is not what this test is about, and an
+        # idle machine sends faster than that.
+        "INTAKE_RATE_PER_S": "100000",
+        "INTAKE_RATE_BURST": "100000",
     }
 
     def vigie(name: str, **extra: str) -> ServiceProcess:
