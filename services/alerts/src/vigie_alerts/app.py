@@ -21,6 +21,7 @@ from faststream.kafka.prometheus import KafkaPrometheusMiddleware
 from prometheus_client import CollectorRegistry
 
 from vigie.contract import topics
+from vigie.contract.counters_changed import CountersChanged
 from vigie.platform.api import install_error_handlers
 from vigie.platform.auth import Authenticator
 from vigie.platform.background import Periodic
@@ -30,7 +31,7 @@ from vigie.platform.http_metrics import instrument
 from vigie.platform.kafka import broker_security
 from vigie_alerts.api import router
 from vigie_alerts.clock import Clock, system_clock
-from vigie_alerts.counters_changed import CountersChanged, merged
+from vigie_alerts.counters_changed import merged
 from vigie_alerts.delivery import DeliveryWorker
 from vigie_alerts.evaluator import Evaluator
 from vigie_alerts.metrics import create_metrics

@@ -1,28 +1,10 @@
-"""The counters.changed.v1 message the aggregator publishes after each committed batch
-(format: vigie.contract.topics), as the alerts service reads it."""
+"""The counters.changed.v1 messages a batch of the alerts' consumer brought, merged."""
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date
 
-from pydantic import BaseModel, ConfigDict
-
-
-class ChangedTerritory(BaseModel):
-    """The days of one territory whose counters moved."""
-
-    model_config = ConfigDict(extra="ignore")
-    territory_id: str
-    days: list[date]
-
-
-class CountersChanged(BaseModel):
-    """One message: a hint to re-read the counters of these (territory, day) pairs."""
-
-    model_config = ConfigDict(extra="ignore")
-    version: int
-    committed_at: datetime
-    changes: list[ChangedTerritory]
+from vigie.contract.counters_changed import CountersChanged
 
 
 def merged(messages: list[CountersChanged]) -> dict[str, set[date]]:

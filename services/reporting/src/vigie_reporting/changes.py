@@ -38,9 +38,10 @@ from aiokafka.errors import KafkaError
 from faststream import AckPolicy
 from faststream.kafka import KafkaBroker
 from faststream.kafka.subscriber.usecase import BatchSubscriber
-from pydantic import AwareDatetime, BaseModel, ValidationError
+from pydantic import ValidationError
 
 from vigie.contract import topics
+from vigie.contract.counters_changed import CountersChanged
 from vigie_reporting import repository
 from vigie_reporting.repository import Conn
 
@@ -48,17 +49,6 @@ MAX_MESSAGES = 500  # per handler call: one transaction for all of them
 CHECK_WAIT_S = 30.0
 RETRY_MAX_S = 10.0
 _log = logging.getLogger(__name__)
-
-
-class _Change(BaseModel):
-    territory_id: str
-    days: list[date]
-
-
-class _Message(BaseModel):
-    version: int
-    committed_at: AwareDatetime
-    changes: list[_Change]
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,9 +69,9 @@ def read_messages(bodies: Iterable[object]) -> Heard:
     for body in bodies:
         try:
             if isinstance(body, bytes | str):
-                message = _Message.model_validate_json(body)
+                message = CountersChanged.model_validate_json(body)
             else:
-                message = _Message.model_validate(body)
+                message = CountersChanged.model_validate(body)
         except ValidationError as exc:
             _log.warning("unreadable counters.changed message: %s", exc.errors()[:3])
             unreadable += 1
