@@ -40,6 +40,16 @@ class Relation:
         return (self.parent, *self.children)
 
 
+def publish(
+    cells: Mapping[str, int], relations: Sequence[Relation], *, threshold: int = THRESHOLD
+) -> dict[str, int | None]:
+    """What a shared document may show of `cells`: None for every hidden cell. Every shared
+    figure (summary, situation report, observatory, partner dashboard) goes through here, so the
+    protection of the shared view is decided in this one place."""
+    hidden = suppress(cells, relations, threshold=threshold)
+    return {name: (None if name in hidden else value) for name, value in cells.items()}
+
+
 def suppress(
     cells: Mapping[str, int], relations: Sequence[Relation], *, threshold: int = THRESHOLD
 ) -> frozenset[str]:
