@@ -25,6 +25,7 @@ from typing import Any
 import orjson
 
 from vigie.contract.events import FieldError
+from vigie.platform.spreadsheet import csv_writer
 from vigie_cli.import_columns import Columns, HeaderError, convert, map_header
 
 MAX_CHUNK_ROWS = 10_000  # intake's batch limit (docs/contract.md §5)
@@ -218,7 +219,7 @@ def report_path(path: Path) -> Path:
 def errors_csv(errors: Sequence[LineError]) -> str:
     """The error report: one row per problem, in file order (write it as `utf-8-sig`)."""
     buffer = io.StringIO()
-    writer = csv.writer(buffer, delimiter=";", lineterminator="\r\n")
+    writer = csv_writer(buffer, delimiter=";", lineterminator="\r\n")
     writer.writerow(REPORT_HEADER)
     for error in sorted(errors, key=lambda e: (e.line, e.column)):
         writer.writerow((error.line, error.incident_id, error.column, error.message))

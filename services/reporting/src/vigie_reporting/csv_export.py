@@ -7,12 +7,12 @@ a header row of stable machine names: the identity columns, then `total`, `plain
 
 from __future__ import annotations
 
-import csv
 import io
 from collections.abc import Iterable, Mapping
 from datetime import date
 from typing import Any
 
+from vigie.platform.spreadsheet import csv_writer
 from vigie_reporting.figures import rate_per_1000
 
 IDENTITY = ("territory_id", "name", "kind", "departement_code", "region_code", "social_dwellings")
@@ -32,7 +32,7 @@ def counts_csv(
         cells[row["category"]] = cells.get(row["category"], 0) + row["incidents"]
         plaintes[row["territory_id"]] = plaintes.get(row["territory_id"], 0) + row["plainte"]
     out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\r\n")
+    writer = csv_writer(out, lineterminator="\r\n")
     writer.writerow([*IDENTITY, "total", "plainte", "rate_per_1000_dwellings", *categories])
     for place in places:
         cells = per_place.get(place["territory_id"], {})
