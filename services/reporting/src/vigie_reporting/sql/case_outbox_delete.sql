@@ -1,0 +1,2 @@
+-- Forget published cases.v1 messages.
+DELETE FROM field_cases_outbox WHERE id = ANY ($1::bigint[])
