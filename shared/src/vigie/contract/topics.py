@@ -19,4 +19,9 @@ COUNTERS_CHANGED: Final = "counters.changed.v1"
 COUNTERS_CHANGED_VERSION: Final = 1
 COUNTERS_CHANGED_MAX_TERRITORIES: Final = 500
 
-ALL: Final = (INCIDENTS, INCIDENTS_DLQ, ALERTS, COUNTERS_CHANGED)
+# Field cases (retours d'expérience) shared by the landlords' network, published by reporting
+# from its outbox (key: the case id); message in docs/contract.md §6, model in
+# vigie_reporting.cases. Masked texts only; at least once, so consumers are idempotent (revision).
+CASES: Final = "cases.v1"
+
+ALL: Final = (INCIDENTS, INCIDENTS_DLQ, ALERTS, COUNTERS_CHANGED, CASES)
