@@ -13,6 +13,7 @@ import uvicorn
 from fastapi import FastAPI
 
 from vigie.platform.drain import Drain, drain_of
+from vigie.platform.http_guard import guarded_protocol
 from vigie.platform.settings import ServiceSettings
 
 log = logging.getLogger(__name__)
@@ -66,13 +67,23 @@ def serve(app: FastAPI, settings: ServiceSettings) -> None:
     # scans (a full collection over them took ~50 ms, a p99 spike).
     gc.freeze()
     gc.set_threshold(*GC_THRESHOLD)
-    config = uvicorn.Config(
+    DrainingServer(
+        server_config(app, settings), drain=drain_of(app), drain_s=settings.drain_s
+    ).run()
+
+
+def server_config(app: FastAPI, settings: ServiceSettings) -> uvicorn.Config:
+    """uvicorn's configuration for a service: uvloop, httptools with bounded request heads."""
+    return uvicorn.Config(
         app,
         host=settings.host,
         port=settings.port,
         loop="uvloop",
+        http=guarded_protocol(
+            max_head_bytes=settings.http_max_head_bytes,
+            head_timeout_s=settings.http_head_timeout_s,
+        ),
         access_log=False,
         timeout_graceful_shutdown=GRACEFUL_S,
         log_level="info",
     )
-    DrainingServer(config, drain=drain_of(app), drain_s=settings.drain_s).run()

@@ -137,6 +137,17 @@ class ServiceSettings(VigieSettings):
     drain_s: float = Field(
         default=2.0, ge=0, le=20, validation_alias=AliasChoices("VIGIE_DRAIN_S", "drain_s")
     )
+    # Bounds on a request's head (vigie.platform.http_guard): uvicorn has none of its own.
+    http_max_head_bytes: int = Field(
+        default=32 * 1024,
+        ge=1024,
+        validation_alias=AliasChoices("VIGIE_HTTP_MAX_HEAD_BYTES", "http_max_head_bytes"),
+    )
+    http_head_timeout_s: float = Field(
+        default=10.0,
+        gt=0,
+        validation_alias=AliasChoices("VIGIE_HTTP_HEAD_TIMEOUT_S", "http_head_timeout_s"),
+    )
 
 
 def _refuse_unused(values: Mapping[str, object], *, protocol: str, use: str) -> None:
