@@ -1,4 +1,6 @@
-"""Supervision of the service processes: start, restart a crashed one with backoff, stop all.
+"""Supervision of the service processes: start, restart a crashed one with backoff, stop all;
+and of the embedded servers (broker, database) that `vigie run` started itself, restarted the
+same way when they die.
 
 Each child runs in its own process group with a parent-death signal, so neither Ctrl-C, SIGTERM
 nor a killed supervisor leaves a process behind."""
@@ -10,7 +12,7 @@ import contextlib
 import signal
 import subprocess
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -53,12 +55,33 @@ class Child:
     restarts: int = field(default=0)
 
 
+def backoff_delay(failures: int) -> float:
+    """How long to wait before the next start after `failures` failures in a row."""
+    return float(min(BACKOFF_MAX_S, BACKOFF_FIRST_S * 2**failures))
+
+
+@dataclass
+class Server:
+    """An embedded server started outside the supervisor (the broker, the database): how to
+    tell it is alive and how to start it again (which also reaps the dead process)."""
+
+    name: str
+    alive: Callable[[], bool]
+    restart: Callable[[], Awaitable[None]]
+    pid: Callable[[], int | None] = field(default=lambda: None)
+    failures: int = 0
+    restart_at: float | None = None
+    restarts: int = 0
+    up_since: float = field(default_factory=time.monotonic)
+
+
 class Supervisor:
     """Keeps a set of children running until asked to stop."""
 
     def __init__(self, log_dir: Path) -> None:
         self.log_dir = log_dir
         self.children: list[Child] = []
+        self.servers: list[Server] = []
         self.on_launch: Callable[[], None] | None = None  # e.g. to record the new pids
 
     def start(self, spec: ChildSpec) -> Child:
@@ -71,6 +94,9 @@ class Supervisor:
     def pids(self) -> dict[str, list[int]]:
         """Live pids by child name (replicas share a name)."""
         result: dict[str, list[int]] = {}
+        for server in self.servers:
+            if (pid := server.pid()) is not None:
+                result[server.name] = [pid]
         for child in self.children:
             if child.process is not None:
                 result.setdefault(child.spec.name, []).append(child.process.pid)
@@ -80,6 +106,8 @@ class Supervisor:
         """Restart crashed children with exponential backoff until `stop` is set."""
         while not stop.is_set():
             now = time.monotonic()
+            for server in self.servers:
+                await self._tend_server(server, now, on_restart)
             for child in self.children:
                 self._tend(child, now, on_restart)
             with contextlib.suppress(TimeoutError):
@@ -101,7 +129,7 @@ class Supervisor:
             return
         if child.restart_at is None:
             code = child.process.returncode if child.process else None
-            delay = min(BACKOFF_MAX_S, BACKOFF_FIRST_S * 2**child.failures)
+            delay = backoff_delay(child.failures)
             child.failures += 1
             child.restart_at = now + delay
             if on_restart:
@@ -111,6 +139,35 @@ class Supervisor:
             child.restart_at = None
             child.restarts += 1
             self._launch(child)
+
+    async def _tend_server(self, server: Server, now: float, on_restart: OnRestart | None) -> None:
+        if server.restart_at is None:
+            if server.alive():
+                if now - server.up_since > STABLE_AFTER_S:
+                    server.failures = 0
+                return
+            delay = backoff_delay(server.failures)
+            server.failures += 1
+            server.restart_at = now + delay
+            if on_restart:
+                on_restart(server.name, None, delay)
+            return
+        if now < server.restart_at:
+            return
+        server.restart_at = None
+        server.restarts += 1
+        try:
+            await server.restart()
+        except Exception:  # not up yet (e.g. its port still held): try again, later
+            delay = backoff_delay(server.failures)
+            server.failures += 1
+            server.restart_at = time.monotonic() + delay
+            if on_restart:
+                on_restart(server.name, None, delay)
+            return
+        server.up_since = time.monotonic()
+        if self.on_launch is not None:
+            self.on_launch()
 
     def _launch(self, child: Child) -> None:
         child.process = spawn(

@@ -54,6 +54,19 @@ class EmbeddedBroker:
         )
         return self.bootstrap_servers
 
+    @property
+    def running(self) -> bool:
+        """Whether the broker process is alive (a dead one is reaped by asking)."""
+        return self._process is not None and self._process.poll() is None
+
+    def restart(self, timeout: float = 15.0) -> str:
+        """Start again on the same port after it died, empty (memory only): whoever calls
+        this re-creates the topics."""
+        if self._process is not None:
+            stop_group(self._process, sig=signal.SIGKILL, timeout=5)  # reap, and the group
+            self._process = None
+        return self.start(timeout)
+
     def stop(self) -> None:
         """Stop the broker (it keeps nothing: memory only)."""
         if self._process is not None:

@@ -83,6 +83,20 @@ class EmbeddedPostgres:
         self._create_database(bin_dir)
         return self.url
 
+    @property
+    def running(self) -> bool:
+        """Whether the postmaster is alive (a dead one is reaped by asking)."""
+        return self._process is not None and self._process.poll() is None
+
+    def restart(self, timeout: float = 30.0) -> str:
+        """Start again on the same port and data after it died; PostgreSQL recovers from its
+        WAL. The old group is killed first: backends that outlived a killed postmaster would
+        hold its shared memory and refuse the new one."""
+        if self._process is not None:
+            stop_group(self._process, sig=signal.SIGKILL, timeout=5)
+            self._process = None
+        return self.start(timeout)
+
     def stop(self) -> None:
         """Fast shutdown (SIGINT): roll back open transactions, then exit."""
         if self._process is not None:

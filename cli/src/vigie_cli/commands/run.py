@@ -12,6 +12,7 @@ import sys
 from contextlib import AsyncExitStack
 from pathlib import Path
 from types import ModuleType
+from typing import Any
 
 import asyncpg
 from pydantic import AliasChoices, Field
@@ -29,7 +30,7 @@ from vigie_alerts.settings import AlertsSettings
 from vigie_cli.commands.simulate import pace_line
 from vigie_cli.console import console, err_console
 from vigie_cli.errors import CliError
-from vigie_cli.supervisor import ChildSpec, Supervisor, wait_ready
+from vigie_cli.supervisor import ChildSpec, Server, Supervisor, wait_ready
 from vigie_intake.settings import IntakeSettings
 from vigie_reporting.settings import ReportingSettings
 
@@ -118,6 +119,7 @@ async def run(settings: RunSettings) -> None:
             stack.callback(broker.stop)
             kafka = broker.start()
             console.print(f"broker     embedded Tansu on {kafka}")
+            supervisor.servers.append(_broker_server(broker, settings))
         dsn = settings.database_url
         if not dsn:
             postgres = _devtools().EmbeddedPostgres(data_dir, settings.postgres_port)
@@ -125,6 +127,7 @@ async def run(settings: RunSettings) -> None:
             # Started from the main thread: the server's parent-death signal follows this thread.
             dsn = postgres.start()
             console.print(f"database   embedded PostgreSQL on 127.0.0.1:{postgres.port}")
+            supervisor.servers.append(_postgres_server(postgres))
         await ensure_topics(
             kafka,
             partitions=settings.topic_partitions,
@@ -140,6 +143,10 @@ async def run(settings: RunSettings) -> None:
             "DATABASE_URL": dsn,
             "VIGIE_ADMIN_TOKEN": token,
             "VIGIE_DATA_DIR": str(data_dir),
+            # Alerts fetch the situation report of a signalement from reporting.
+            "VIGIE_REPORTING_URL": os.environ.get(
+                "VIGIE_REPORTING_URL", f"http://127.0.0.1:{settings.reporting_port}"
+            ),
         }
         stack.callback(supervisor.stop_all)
         urls = _start_services(supervisor, settings, env)
@@ -170,6 +177,36 @@ async def run(settings: RunSettings) -> None:
         await supervisor.watch(stop, on_restart=_report_restart)
         console.print("stopping…")
     console.print("stopped")
+
+
+def _broker_server(broker: Any, settings: RunSettings) -> Server:
+    """The embedded broker, supervised: memory only, so a new one starts empty and the topics
+    are created again (events accepted but not consumed before it died are lost with it)."""
+
+    async def restart() -> None:
+        broker.restart()  # milliseconds
+        await ensure_topics(
+            broker.bootstrap_servers,
+            partitions=settings.topic_partitions,
+            replication=settings.topic_replication,
+        )
+
+    return Server(
+        "broker", alive=lambda: bool(broker.running), restart=restart, pid=lambda: broker.pid
+    )
+
+
+def _postgres_server(postgres: Any) -> Server:
+    """The embedded PostgreSQL, supervised: restarted on its data, which it recovers from its
+    WAL. Started from this (the main) thread, which its parent-death signal follows; the loop
+    waits the second or two it takes."""
+
+    async def restart() -> None:
+        postgres.restart()
+
+    return Server(
+        "postgres", alive=lambda: bool(postgres.running), restart=restart, pid=lambda: postgres.pid
+    )
 
 
 def _record_pids(data_dir: Path, run_file: RunFile, supervisor: Supervisor) -> None:

@@ -15,6 +15,7 @@ from faststream.kafka.prometheus import KafkaPrometheusMiddleware
 from prometheus_client import CollectorRegistry
 
 from vigie.contract import topics
+from vigie.platform.api import install_error_handlers
 from vigie.platform.db import check_database, create_pool
 from vigie.platform.health import Check, health_router
 from vigie.platform.http_metrics import instrument
@@ -124,6 +125,7 @@ def create_app(settings: AggregatorSettings) -> FastAPI:
             await pool.close()
 
     app = FastAPI(title="Vigie aggregator", lifespan=lifespan)
+    install_error_handlers(app)
     instrument(app, registry=registry)
     app.include_router(health_router(checks=lambda: checks, registry=registry))
     return app

@@ -25,6 +25,7 @@ from faststream.kafka import KafkaBroker
 
 from vigie.contract.events import IncidentState
 from vigie.platform.known_territories import KnownTerritories
+from vigie.platform.outage import database_outage
 from vigie_aggregator import notify
 from vigie_aggregator.batches import Applied, apply_events
 from vigie_aggregator.decode import Event, InvalidMessage, decode_record
@@ -105,7 +106,7 @@ class BatchConsumer:
                     continue
                 started = time.perf_counter()
                 records = [record for part in batch.values() for record in part]
-                events, sources, rejected = await self._decode(records)
+                events, sources, rejected = await self._decode_until_done(records)
                 await applied.wait()  # the previous batch is committed in the database
                 applied = asyncio.Event()
                 previous = asyncio.create_task(
@@ -137,17 +138,23 @@ class BatchConsumer:
         self, decoded: Decoded, *, applied: asyncio.Event, after: asyncio.Task[None] | None
     ) -> None:
         # The same batch again, never the next one: its offsets must not be committed past
-        # records whose DLQ copy or change message did not reach the broker. Re-applying it to
-        # the database is a no-op; its outbox entries left behind are published later.
+        # records whose DLQ copy or change message did not reach the broker, nor past events
+        # the database refused (down, restarting, read-only). Re-applying it to the database
+        # is a no-op; its outbox entries left behind are published later.
         backoff = 0.1
-        while True:
-            try:
-                await self.process(decoded, applied=applied, after=after)
-                return
-            except (KafkaError, OSError) as exc:
-                log.warning("batch not finished, retrying in %.1f s: %r", backoff, exc)
-                await asyncio.sleep(backoff)
-                backoff = min(backoff * 2, 5.0)
+        try:
+            while True:
+                try:
+                    await self.process(decoded, applied=applied, after=after)
+                    return
+                except Exception as exc:
+                    if not _transient(exc):
+                        raise
+                    log.warning("batch not finished, retrying in %.1f s: %r", backoff, exc)
+                    await asyncio.sleep(backoff)
+                    backoff = min(backoff * 2, 5.0)
+        finally:
+            applied.set()  # whatever happened, the loop must not wait for it forever
 
     async def _fetch(self) -> dict[TopicPartition, list[Record]]:
         # One fetch returns what the fetcher buffered, often a few hundred records; a batch's
@@ -186,8 +193,9 @@ class BatchConsumer:
         try:
             outcome = await apply_events(self._pool, decoded.events, metrics=self._metrics)
         finally:
-            applied.set()
             await dlq
+        # Only once committed: the next batch must not reach the database beside a retry.
+        applied.set()
         refused = [
             Rejected(decoded.sources[index], f"(storage): {message}", "storage")
             for index, message in outcome.refused
@@ -198,6 +206,21 @@ class BatchConsumer:
         await notify.announce(self._broker, self._pool, outcome.outbox)
         await self._commit(decoded.batch)
         self._record(outcome, [*decoded.rejected, *refused], decoded)
+
+    async def _decode_until_done(
+        self, records: Sequence[Record]
+    ) -> tuple[list[Event], list[Record], list[Rejected]]:
+        # Decoding asks the database about unknown territories: wait out an outage.
+        backoff = 0.1
+        while True:
+            try:
+                return await self._decode(records)
+            except Exception as exc:
+                if database_outage(exc) is None:
+                    raise
+                log.warning("territories not readable, retrying in %.1f s: %r", backoff, exc)
+                await asyncio.sleep(backoff)
+                backoff = min(backoff * 2, 5.0)
 
     async def _decode(
         self, records: Sequence[Record]
@@ -259,6 +282,11 @@ class BatchConsumer:
             await notify.publish_leftovers(self._broker, self._pool)
         except (OSError, KafkaError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
             log.warning("could not publish outbox leftovers: %r", exc)
+
+
+def _transient(exc: BaseException) -> bool:
+    """A broker or database outage: the batch is retried, never skipped."""
+    return isinstance(exc, KafkaError | OSError) or database_outage(exc) is not None
 
 
 def _reason(error: str) -> str:

@@ -17,6 +17,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from vigie.platform.auth import Authenticator, Principal, Role
 from vigie.platform.auth.authenticator import Unauthenticated
+from vigie.platform.outage import OUTAGE_CLASSES, RETRY_AFTER_S, database_outage
 
 _log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -91,6 +92,19 @@ def install_error_handlers(app: FastAPI) -> None:
         code = _STATUS_CODES.get(exc.status_code, "error")
         return error_response(exc.status_code, code, exc.detail, headers=exc.headers)
 
+    async def dependency_down(_: Request, exc: Exception) -> JSONResponse:
+        # A database outage is the client's cue to retry, not a bug: 503, never 500.
+        reason = database_outage(exc)
+        if reason is None:
+            raise exc  # not an outage: the catch-all below answers 500 and logs it
+        _log.warning("database %s: %r", reason, exc)
+        return error_response(
+            503,
+            "database_unavailable",
+            f"the database is {reason}; retry later",
+            headers={"Retry-After": str(RETRY_AFTER_S)},
+        )
+
     async def unexpected(request: Request, exc: Exception) -> JSONResponse:
         _log.exception("unexpected error on %s %s", request.method, request.url.path)
         return error_response(500, "internal", "unexpected error; it has been logged")
@@ -98,6 +112,8 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(ApiError, api_error)
     app.add_exception_handler(RequestValidationError, validation_error)
     app.add_exception_handler(StarletteHTTPException, http_error)
+    for outage in OUTAGE_CLASSES:
+        app.add_exception_handler(outage, dependency_down)
     app.add_exception_handler(Exception, unexpected)
 
 

@@ -18,7 +18,14 @@ async def create_pool(dsn: str, *, min_size: int = 1, max_size: int = 10) -> Poo
     )
 
 
+class DatabaseReadOnly(RuntimeError):
+    """The database answers but refuses writes (a read-only server or default)."""
+
+
 async def check_database(pool: Pool) -> None:
-    """Raise unless the database answers a trivial query."""
+    """Raise unless the database answers and accepts writes: a read-only database is an outage
+    for readiness too (every service writes something)."""
     async with pool.acquire(timeout=2) as conn:
-        await conn.fetchval("SELECT 1", timeout=2)
+        read_only = await conn.fetchval("SHOW default_transaction_read_only", timeout=2)
+    if read_only == "on" or read_only is None:
+        raise DatabaseReadOnly("refusing writes (default_transaction_read_only = on)")
