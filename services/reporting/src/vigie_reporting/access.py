@@ -11,6 +11,10 @@
   partner (the suppressed shared view of its territories). Managers need the figures behind the
   alerts they acknowledge, and neither case shows more than the key already reveals.
 - `GET /v1/nomenclature` is reference data: any valid key.
+- Field cases (`/v1/cases`) are the network's shared experience: admin, landlord and manager
+  keys read them all; partner keys (public partners, outside the landlords' network) get 403.
+  A case is written, edited and withdrawn by its author, the landlord of the key that created
+  it (any of its landlord or manager keys); an admin writes none but may hide any.
 """
 
 from __future__ import annotations
@@ -48,3 +52,18 @@ def shared_territories(principal: Principal) -> frozenset[str] | None:
     if principal.role in ("partner", "manager") and not principal.landlord_id:
         return principal.territory_ids
     raise ApiError(403, "forbidden", f"a {principal.role} key may not read the CLSPD shared view")
+
+
+def read_cases(principal: Principal) -> None:
+    """403 unless the caller belongs to the landlords' network (admin, landlord, manager)."""
+    if principal.role == "partner":
+        raise ApiError(403, "forbidden", "field cases are shared within the landlords' network")
+
+
+def case_author(principal: Principal) -> str:
+    """The landlord a new or edited case belongs to; 403 for keys bound to no landlord."""
+    if principal.role in ("landlord", "manager") and principal.landlord_id:
+        return principal.landlord_id
+    raise ApiError(
+        403, "forbidden", f"a {principal.role} key writes no case: cases are written by landlords"
+    )

@@ -34,6 +34,7 @@ from vigie.platform.kafka import broker_security
 from vigie_reporting.alerts_feed import AlertsFeed
 from vigie_reporting.api import router
 from vigie_reporting.api.deps import Resources
+from vigie_reporting.cases_publisher import CasePublisher
 from vigie_reporting.changes import ChangesFollower
 from vigie_reporting.pages import pages_router, static_files, warm_map
 from vigie_reporting.rollups import rollup_keeper
@@ -79,16 +80,18 @@ def create_app(settings: ReportingSettings) -> FastAPI:
         authenticator = Authenticator(pool, admin_token=admin_token)
         alerts = AlertsFeed(settings.alerts_base_url, admin_token=admin_token)
         rollups = rollup_keeper(pool)
+        cases = CasePublisher(pool=pool, broker=broker)
         changes.open(pool, on_full_rebuild=rollups.wake)
         await authenticator.start()
         await broker.start()  # returns once the subscriber has joined its group
         await changes.offsets_checked()  # a full rebuild it asks is the first refresh's
         alerts.start()
         rollups.start()
+        cases.start()
         warming = asyncio.create_task(warm_map(), name="warm-map")
         app.state.authenticator = authenticator  # read by vigie.platform.api.current_principal
         app.state.resources = Resources(
-            pool=pool, alerts=alerts, nomenclature=default_nomenclature()
+            pool=pool, alerts=alerts, nomenclature=default_nomenclature(), cases=cases
         )
         checks.update(database=lambda: check_database(pool), broker=lambda: broker.ping(2.0))
         try:
@@ -97,6 +100,7 @@ def create_app(settings: ReportingSettings) -> FastAPI:
             checks.clear()
             await warming
             await rollups.stop()
+            await cases.stop()
             await alerts.stop()
             await broker.stop()
             await authenticator.stop()

@@ -14,6 +14,7 @@ from fastapi import Depends, Request
 from vigie.contract.nomenclature import Nomenclature
 from vigie.platform.api import ApiError
 from vigie_reporting.alerts_feed import AlertsFeed
+from vigie_reporting.cases_publisher import CasePublisher
 from vigie_reporting.repository import Conn
 
 
@@ -24,6 +25,7 @@ class Resources:
     pool: asyncpg.Pool
     alerts: AlertsFeed
     nomenclature: Nomenclature
+    cases: CasePublisher
 
 
 def resources(request: Request) -> Resources:
@@ -53,6 +55,12 @@ def alerts_feed(app: AppResources) -> AlertsFeed:
     return app.alerts
 
 
+def cases_outbox(app: AppResources) -> CasePublisher:
+    """The cases.v1 publisher, to wake once a change is committed."""
+    return app.cases
+
+
 Db = Annotated[Conn, Depends(connection)]
 CurrentNomenclature = Annotated[Nomenclature, Depends(nomenclature)]
 Alerts = Annotated[AlertsFeed, Depends(alerts_feed)]
+CasesOutbox = Annotated[CasePublisher, Depends(cases_outbox)]

@@ -1,15 +1,21 @@
 -- Visible cases, newest first, filtered: $1 categories (any of), $2 domain, $3 action,
 -- $4 French full-text query (websearch syntax), $5 limit, $6 offset. Filters left NULL fold
--- away (the pool plans with the values).
-SELECT case_id, landlord_id, place_kind, categories, domains, title, situation, actions,
-       cost_eur::float8 AS cost_eur, result, outcome, revision, created_at, updated_at,
-       NULL::timestamptz AS hidden_at, NULL::text AS hidden_reason,
-       count(*) OVER () AS total
-FROM field_cases
-WHERE withdrawn_at IS NULL AND hidden_at IS NULL
-  AND ($1::text[] IS NULL OR categories && $1::text[])
-  AND ($2::text IS NULL OR $2::text = ANY (domains))
-  AND ($3::text IS NULL OR $3::text = ANY (actions))
-  AND ($4::text IS NULL OR search @@ websearch_to_tsquery('french', $4::text))
-ORDER BY updated_at DESC, case_id
-LIMIT $5 OFFSET $6
+-- away (the pool plans with the values). Always one row at least, carrying the total: a page
+-- past the end is one row of NULLs.
+WITH hits AS (
+    SELECT case_id, landlord_id, place_kind, categories, domains, title, situation, actions,
+           cost_eur::float8 AS cost_eur, result, outcome, revision, created_at, updated_at
+    FROM field_cases
+    WHERE withdrawn_at IS NULL AND hidden_at IS NULL
+      AND ($1::text[] IS NULL OR categories && $1::text[])
+      AND ($2::text IS NULL OR $2::text = ANY (domains))
+      AND ($3::text IS NULL OR $3::text = ANY (actions))
+      AND ($4::text IS NULL OR search @@ websearch_to_tsquery('french', $4::text))
+),
+page AS (
+    SELECT * FROM hits ORDER BY updated_at DESC, case_id LIMIT $5 OFFSET $6
+)
+SELECT (SELECT count(*) FROM hits) AS total, page.*
+FROM (SELECT 1) AS one
+LEFT JOIN page ON true
+ORDER BY page.updated_at DESC, page.case_id

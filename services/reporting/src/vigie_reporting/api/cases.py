@@ -1,0 +1,141 @@
+"""Field cases (retours d'expérience): `PUT/GET/DELETE /v1/cases/{id}`, the admins' hide and
+show, and the network's search `GET /v1/cases`. Who may do what: `access`; the changes and
+their cases.v1 messages: `case_changes`."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Body, Path, Query, Response
+
+from vigie.contract.nomenclature import Nomenclature
+from vigie.platform.api import ApiError, CurrentPrincipal
+from vigie_reporting import case_changes, case_store
+from vigie_reporting.access import case_author, read_cases
+from vigie_reporting.api.deps import CasesOutbox, CurrentNomenclature, Db
+from vigie_reporting.cases import CASE_ID, Action, CaseIn, public_case
+from vigie_reporting.encoding import JsonResponse
+
+router = APIRouter(default_response_class=JsonResponse)
+
+CaseId = Annotated[str, Path(pattern=CASE_ID.pattern, description="chosen by the author")]
+HideReason = Annotated[str | None, Body(embed=True, max_length=500)]
+
+
+@router.put("/cases/{case_id}")
+async def put_case(
+    case_id: CaseId,
+    body: CaseIn,
+    db: Db,
+    loaded: CurrentNomenclature,
+    principal: CurrentPrincipal,
+    response: Response,
+    outbox: CasesOutbox,
+) -> dict[str, Any]:
+    """Create (201) or replace (200) a case; only its author's landlord may replace it."""
+    read_cases(principal)
+    landlord_id = case_author(principal)
+    case, created = await case_changes.put_case(
+        db,
+        case_id,
+        body,
+        landlord_id=landlord_id,
+        author_key_id=principal.key_id,
+        nomenclature=loaded,
+    )
+    outbox.wake()
+    response.status_code = 201 if created else 200
+    return case
+
+
+@router.get("/cases/{case_id}")
+async def get_case(case_id: CaseId, db: Db, principal: CurrentPrincipal) -> dict[str, Any]:
+    """One case; a hidden one only for its author and admins, a withdrawn one for nobody."""
+    read_cases(principal)
+    row = await case_store.get_case(db, case_id)
+    if row is None or row["withdrawn_at"] is not None:
+        raise ApiError(404, "not_found", f"no case {case_id}")
+    moderator = principal.is_admin or principal.landlord_id == row["landlord_id"]
+    if row["hidden_at"] is not None and not moderator:
+        raise ApiError(404, "not_found", f"no case {case_id}")
+    return public_case(row, with_moderation=moderator)
+
+
+@router.delete("/cases/{case_id}", status_code=204)
+async def withdraw_case(
+    case_id: CaseId, db: Db, principal: CurrentPrincipal, outbox: CasesOutbox
+) -> Response:
+    """The author withdraws a case: it leaves every search (cases.v1 says `case.withdrawn`)."""
+    read_cases(principal)
+    await case_changes.withdraw_case(db, case_id, landlord_id=case_author(principal))
+    outbox.wake()
+    return Response(status_code=204)
+
+
+@router.post("/cases/{case_id}/hide")
+async def hide_case(
+    case_id: CaseId,
+    db: Db,
+    principal: CurrentPrincipal,
+    outbox: CasesOutbox,
+    reason: HideReason = None,
+) -> dict[str, Any]:
+    """An admin hides a case from the network (its author still sees it, marked hidden)."""
+    case = await case_changes.hide_case(
+        db, case_id, hidden=True, principal=principal, reason=reason
+    )
+    outbox.wake()
+    return case
+
+
+@router.post("/cases/{case_id}/show")
+async def show_case(
+    case_id: CaseId, db: Db, principal: CurrentPrincipal, outbox: CasesOutbox
+) -> dict[str, Any]:
+    """An admin shows a hidden case again."""
+    case = await case_changes.hide_case(db, case_id, hidden=False, principal=principal, reason=None)
+    outbox.wake()
+    return case
+
+
+@router.get("/cases")
+async def search_cases(
+    db: Db,
+    loaded: CurrentNomenclature,
+    principal: CurrentPrincipal,
+    category: Annotated[list[str] | None, Query(max_length=20)] = None,
+    domain: str | None = None,
+    action: Action | None = None,
+    q: Annotated[str | None, Query(max_length=200)] = None,
+    limit: Annotated[int, Query(ge=1, le=100)] = 20,
+    offset: Annotated[int, Query(ge=0, le=100_000)] = 0,
+) -> dict[str, Any]:
+    """Visible cases, newest first: any of the `category` codes (repeatable), a GSUP `domain`,
+    an `action`, and `q` searched in French in the title, situation and result."""
+    read_cases(principal)
+    _check_codes(category=category, domain=domain, loaded=loaded)
+    filters = case_store.Filters(
+        categories=sorted(set(category)) if category else None,
+        domain=domain,
+        action=action,
+        q=(q.strip() or None) if q else None,
+    )
+    rows, total = await case_store.search_cases(db, filters, limit=limit, offset=offset)
+    return {
+        "items": [public_case(row, with_moderation=False) for row in rows],
+        "total": total,
+        "limit": limit,
+        "offset": offset,
+    }
+
+
+def _check_codes(*, category: list[str] | None, domain: str | None, loaded: Nomenclature) -> None:
+    errors = []
+    known = loaded.category_codes()
+    for code in category or []:
+        if code not in known:
+            errors.append({"field": "category", "message": f"unknown category code {code}"})
+    if domain is not None and domain not in {d.code for d in loaded.domains}:
+        errors.append({"field": "domain", "message": f"unknown GSUP domain {domain}"})
+    if errors:
+        raise ApiError(422, "invalid", "the request is invalid", errors=errors)
