@@ -82,11 +82,44 @@ def keys_create(
         list[str] | None, typer.Option(help="A territory the key covers (repeatable)")
     ] = None,
     name: Annotated[str | None, typer.Option(help="Who the key is for")] = None,
+    expires: Annotated[
+        str | None,
+        typer.Option(help="When the key stops working: a duration (90d, 12h) or a date"),
+    ] = None,
 ) -> None:
     """Create a key; prints its token once (only a hash is stored)."""
     from vigie_cli.commands.keys import create
 
-    _run(create(role=role, landlord_id=landlord, territory_ids=territory or [], name=name))
+    _run(
+        create(
+            role=role,
+            landlord_id=landlord,
+            territory_ids=territory or [],
+            name=name,
+            expires=expires,
+        )
+    )
+
+
+@keys_app.command("rotate")
+def keys_rotate(
+    key_id: Annotated[str, typer.Argument(help="The key to replace")],
+    grace: Annotated[
+        str, typer.Option(help="How long the old token keeps working (e.g. 1h, 7d)")
+    ] = "24h",
+) -> None:
+    """A new token with the same role and scope; the old one expires after the grace period."""
+    from vigie_cli.commands.keys import rotate
+
+    _run(rotate(key_id, grace=grace))
+
+
+@keys_app.command("list")
+def keys_list() -> None:
+    """Every key with its role, scope, dates and state (never a token)."""
+    from vigie_cli.commands.keys import show
+
+    _run(show())
 
 
 @keys_app.command("revoke")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncpg
 
+from vigie.platform import audit
 from vigie_aggregator.rebuild import RebuildResult, rebuild_counters
 from vigie_cli.console import console, progress_bar
 from vigie_cli.context import cli_settings, database
@@ -18,6 +19,16 @@ async def rebuild() -> None:
                 result = await rebuild_counters(conn, on_progress=update)
             except asyncpg.PostgresError as exc:
                 raise CliError(f"rebuild failed, counters unchanged: {exc}") from None
+        await audit.record(
+            conn,
+            actor=audit.cli_actor(),
+            action="rebuild",
+            details={
+                "incidents": result.incidents,
+                "rows": result.rows,
+                "differing": result.differing,
+            },
+        )
     console.print(_summary(result))
 
 

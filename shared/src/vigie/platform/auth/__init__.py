@@ -9,7 +9,9 @@ from vigie.platform.auth.keys import (
     Principal,
     Role,
     create_key,
+    list_keys,
     revoke_key,
+    rotate_key,
 )
 from vigie.platform.auth.tokens import hash_token, new_token, parse_token
 
@@ -21,7 +23,9 @@ __all__ = [
     "Role",
     "create_key",
     "hash_token",
+    "list_keys",
     "new_token",
     "parse_token",
     "revoke_key",
+    "rotate_key",
 ]

@@ -9,6 +9,7 @@ import asyncio
 import hmac
 import logging
 import time
+from datetime import UTC, datetime
 
 import asyncpg
 from asyncpg import Record
@@ -63,6 +64,9 @@ class Authenticator:
             raise Unauthenticated("invalid token")
         if stored.revoked:
             raise Unauthenticated("revoked token")
+        # Checked on every call, cached or not: expiry needs no notification.
+        if stored.expires_at is not None and stored.expires_at <= datetime.now(UTC):
+            raise Unauthenticated("expired token")
         return stored.principal
 
     async def _stored(self, key_id: str) -> StoredKey | None:

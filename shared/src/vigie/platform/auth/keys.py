@@ -1,8 +1,9 @@
-"""API keys in the database: create, revoke, load."""
+"""API keys in the database: create (optionally expiring), rotate, revoke, list, load."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from typing import Literal, TypeAlias, get_args
 
 import asyncpg
@@ -37,6 +38,7 @@ class StoredKey:
     principal: Principal
     token_sha256: bytes
     revoked: bool
+    expires_at: datetime | None = None
 
 
 class InvalidKeyRequest(ValueError):
@@ -50,6 +52,8 @@ async def create_key(
     landlord_id: str | None = None,
     territory_ids: list[str] | None = None,
     name: str | None = None,
+    expires_at: datetime | None = None,
+    rotated_from: str | None = None,
 ) -> tuple[str, str]:
     """Store a new key (hashed); return (key_id, token). The token is never stored."""
     if role not in ROLES:
@@ -70,8 +74,9 @@ async def create_key(
     key_id, token = new_token()
     await conn.execute(
         """
-        INSERT INTO api_keys (key_id, token_sha256, role, landlord_id, territory_ids, name)
-        VALUES ($1, $2, $3, $4, $5, $6)
+        INSERT INTO api_keys (key_id, token_sha256, role, landlord_id, territory_ids, name,
+                              expires_at, rotated_from)
+        VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
         """,
         key_id,
         hash_token(token),
@@ -79,8 +84,61 @@ async def create_key(
         landlord_id,
         territory_ids,
         name,
+        expires_at,
+        rotated_from,
     )
     return key_id, token
+
+
+async def rotate_key(
+    conn: asyncpg.Connection, key_id: str, *, grace: timedelta
+) -> tuple[str, str] | None:
+    """A new key with the same role and scope; the old one keeps working for `grace` (so the
+    client can switch without an outage), then expires. None if there is no such active key."""
+    async with conn.transaction():
+        old = await conn.fetchrow(
+            """
+            SELECT role, landlord_id, territory_ids, name, expires_at FROM api_keys
+            WHERE key_id = $1 AND revoked_at IS NULL AND (expires_at IS NULL OR expires_at > now())
+            FOR UPDATE
+            """,
+            key_id,
+        )
+        if old is None:
+            return None
+        new_key = await create_key(
+            conn,
+            role=old["role"],
+            landlord_id=old["landlord_id"],
+            territory_ids=list(old["territory_ids"]),
+            name=old["name"],
+            expires_at=old["expires_at"],
+            rotated_from=key_id,
+        )
+        await conn.execute(
+            """
+            UPDATE api_keys SET expires_at = LEAST(expires_at, now() + $2::interval)
+            WHERE key_id = $1
+            """,
+            key_id,
+            grace,
+        )
+    return new_key
+
+
+async def list_keys(conn: asyncpg.Connection) -> list[dict[str, object]]:
+    """Every key without its hash: id, role, scope, name, dates, state."""
+    rows = await conn.fetch(
+        """
+        SELECT key_id, role, landlord_id, territory_ids, name, created_at, expires_at,
+               revoked_at, rotated_from,
+               CASE WHEN revoked_at IS NOT NULL THEN 'revoked'
+                    WHEN expires_at <= now() THEN 'expired'
+                    ELSE 'active' END AS state
+        FROM api_keys ORDER BY created_at, key_id
+        """
+    )
+    return [dict(row) for row in rows]
 
 
 async def revoke_key(conn: asyncpg.Connection, key_id: str) -> bool:
@@ -95,7 +153,7 @@ async def load_key(conn: asyncpg.Connection | asyncpg.Pool, key_id: str) -> Stor
     """The stored key with this id, or None."""
     row = await conn.fetchrow(
         """
-        SELECT key_id, token_sha256, role, landlord_id, territory_ids, name,
+        SELECT key_id, token_sha256, role, landlord_id, territory_ids, name, expires_at,
                revoked_at IS NOT NULL AS revoked
         FROM api_keys WHERE key_id = $1
         """,
@@ -110,4 +168,4 @@ async def load_key(conn: asyncpg.Connection | asyncpg.Pool, key_id: str) -> Stor
         territory_ids=frozenset(row["territory_ids"]),
         name=row["name"],
     )
-    return StoredKey(principal, bytes(row["token_sha256"]), row["revoked"])
+    return StoredKey(principal, bytes(row["token_sha256"]), row["revoked"], row["expires_at"])
