@@ -4,7 +4,9 @@ real service is built elsewhere, and reporting must work with it, and without it
 
 It serves `GET /v1/alerts?state=open`, `POST /v1/alerts/{id}/ack` (recorded) and
 `GET /v1/alerts/stream` (SSE: the open alerts at once, then whatever `publish` adds), on a free
-port, in a thread."""
+port, in a thread; for the referents' network, `GET /v1/referents?territory_id=` (those naming
+the territory) and `POST/GET /v1/alerts/{id}/mobilisations` (a signalement `sent`, its
+follow-up in `events`)."""
 
 from __future__ import annotations
 
@@ -32,6 +34,9 @@ class FakeAlerts:
         self.events: list[dict[str, Any]] = []
         self.authorizations: list[str | None] = []
         self.acknowledgements: list[tuple[str, str | None, dict[str, Any]]] = []
+        self.referents: list[dict[str, Any]] = []
+        self.mobilisations: dict[str, list[dict[str, Any]]] = {}
+        self.relayed: list[tuple[str, str | None]] = []  # (path, Authorization) of network calls
 
     def publish(self, alert: dict[str, Any]) -> None:
         """Send an alert change to every stream."""
@@ -55,6 +60,43 @@ class FakeAlerts:
                     one.update(state="acknowledged", acknowledged_by="le tableau de bord")
                     return JSONResponse(one)
             return JSONResponse({"error": "not_found"}, status_code=404)
+
+        @app.get("/v1/referents")
+        async def referents(
+            territory_id: str | None = None, authorization: str | None = Header(default=None)
+        ) -> JSONResponse:
+            self.relayed.append(("/v1/referents", authorization))
+            found = [r for r in self.referents if territory_id in (None, *r["territory_ids"])]
+            return JSONResponse({"referents": found})
+
+        @app.get("/v1/alerts/{alert_id}/mobilisations")
+        async def mobilisations(
+            alert_id: str, authorization: str | None = Header(default=None)
+        ) -> JSONResponse:
+            self.relayed.append((f"/v1/alerts/{alert_id}/mobilisations", authorization))
+            return JSONResponse({"mobilisations": self.mobilisations.get(alert_id, [])})
+
+        @app.post("/v1/alerts/{alert_id}/mobilisations")
+        async def mobilise(
+            alert_id: str, body: dict[str, Any], authorization: str | None = Header(default=None)
+        ) -> JSONResponse:
+            self.relayed.append((f"/v1/alerts/{alert_id}/mobilisations", authorization))
+            if not any(a["alert_id"] == alert_id for a in self.alerts):
+                return JSONResponse({"error": "not_found"}, status_code=404)
+            made = {
+                "mobilisation_id": f"mob-{len(self.mobilisations.get(alert_id, [])) + 1}",
+                "alert_id": alert_id,
+                "note": body.get("note"),
+                "state": "sent",
+                "created_by": "le tableau de bord",
+                "created_at": "2026-01-05T10:00:00+00:00",
+                "recipients": [{"name": "Cellule CLSPD", "organisation": "Mairie"}],
+                "events": [
+                    {"state": "sent", "at": "2026-01-05T10:00:00+00:00", "actor": "manager"}
+                ],
+            }
+            self.mobilisations.setdefault(alert_id, []).append(made)
+            return JSONResponse(made, status_code=201)
 
         @app.get("/v1/alerts/stream")
         async def stream(authorization: str | None = Header(default=None)) -> StreamingResponse:

@@ -13,6 +13,9 @@
 - `GET /v1/nomenclature` is reference data: any valid key.
 - Field cases (`/v1/cases`) are the network's shared experience: admin, landlord and manager
   keys read them all; partner keys (public partners, outside the landlords' network) get 403.
+  So do the relays to the alerts service's referents and mobilisations (`/v1/live/referents`,
+  `/v1/live/alerts/{id}/mobilisations`): staff contacts never reach a partner key, whatever
+  the alerts service would answer.
   A case is written, edited and withdrawn by its author, the landlord of the key that created
   it (any of its landlord or manager keys); an admin writes none but may hide any.
 """
@@ -54,10 +57,10 @@ def shared_territories(principal: Principal) -> frozenset[str] | None:
     raise ApiError(403, "forbidden", f"a {principal.role} key may not read the CLSPD shared view")
 
 
-def read_cases(principal: Principal) -> None:
+def network_member(principal: Principal) -> None:
     """403 unless the caller belongs to the landlords' network (admin, landlord, manager)."""
     if principal.role == "partner":
-        raise ApiError(403, "forbidden", "field cases are shared within the landlords' network")
+        raise ApiError(403, "forbidden", "reserved to the landlords' network (not partner keys)")
 
 
 def case_author(principal: Principal) -> str:

@@ -89,6 +89,33 @@ class AlertsFeed:
             raise AlertsUnavailable(503, f"the alerts service is not reachable ({exc})") from None
         return response.status_code, response.content
 
+    async def forward(
+        self,
+        method: str,
+        path: str,
+        *,
+        authorization: str,
+        params: dict[str, str] | None = None,
+        body: bytes | None = None,
+    ) -> tuple[int, bytes]:
+        """Relay one JSON call under `/v1/` with the caller's own token (the alerts service
+        applies its own access rules); its status and body, or AlertsUnavailable."""
+        headers = {"Authorization": authorization, "Accept": "application/json"}
+        if body is not None:
+            headers["Content-Type"] = "application/json"
+        try:
+            response = await self._client.request(
+                method,
+                f"{self._base_url}/v1/{path}",
+                params=params,
+                content=body,
+                headers=headers,
+                timeout=30.0,  # a signalement renders its PDF before answering
+            )
+        except httpx.HTTPError as exc:
+            raise AlertsUnavailable(503, f"the alerts service is not reachable ({exc})") from None
+        return response.status_code, response.content
+
     async def stream(self, authorization: str) -> AsyncIterator[bytes]:
         """The alerts service's SSE bytes; AlertsUnavailable before the first byte if absent."""
         request = self._client.build_request(

@@ -11,7 +11,7 @@ from fastapi import APIRouter, Body, Path, Query, Response
 from vigie.contract.nomenclature import Nomenclature
 from vigie.platform.api import ApiError, CurrentPrincipal
 from vigie_reporting import case_changes, case_store
-from vigie_reporting.access import case_author, read_cases
+from vigie_reporting.access import case_author, network_member
 from vigie_reporting.api.deps import CasesOutbox, CurrentNomenclature, Db
 from vigie_reporting.cases import CASE_ID, Action, CaseIn, public_case
 from vigie_reporting.encoding import JsonResponse
@@ -33,7 +33,7 @@ async def put_case(
     outbox: CasesOutbox,
 ) -> dict[str, Any]:
     """Create (201) or replace (200) a case; only its author's landlord may replace it."""
-    read_cases(principal)
+    network_member(principal)
     landlord_id = case_author(principal)
     case, created = await case_changes.put_case(
         db,
@@ -51,7 +51,7 @@ async def put_case(
 @router.get("/cases/{case_id}")
 async def get_case(case_id: CaseId, db: Db, principal: CurrentPrincipal) -> dict[str, Any]:
     """One case; a hidden one only for its author and admins, a withdrawn one for nobody."""
-    read_cases(principal)
+    network_member(principal)
     row = await case_store.get_case(db, case_id)
     if row is None or row["withdrawn_at"] is not None:
         raise ApiError(404, "not_found", f"no case {case_id}")
@@ -66,7 +66,7 @@ async def withdraw_case(
     case_id: CaseId, db: Db, principal: CurrentPrincipal, outbox: CasesOutbox
 ) -> Response:
     """The author withdraws a case: it leaves every search (cases.v1 says `case.withdrawn`)."""
-    read_cases(principal)
+    network_member(principal)
     await case_changes.withdraw_case(db, case_id, landlord_id=case_author(principal))
     outbox.wake()
     return Response(status_code=204)
@@ -112,7 +112,7 @@ async def search_cases(
 ) -> dict[str, Any]:
     """Visible cases, newest first: any of the `category` codes (repeatable), a GSUP `domain`,
     an `action`, and `q` searched in French in the title, situation and result."""
-    read_cases(principal)
+    network_member(principal)
     _check_codes(category=category, domain=domain, loaded=loaded)
     filters = case_store.Filters(
         categories=sorted(set(category)) if category else None,
