@@ -60,6 +60,9 @@ DIRTY_DAYS_TAKE = sql("dirty_days_take.sql")
 DIRTY_DAYS_ADD = sql("dirty_days_add.sql")
 FRESHNESS_HEARD = sql("freshness_heard.sql")
 FULL_REBUILD_ASK = sql("full_rebuild_ask.sql")
+DATA_VERSION = sql("data_version.sql")
+GAP_BY_ANCESTOR = sql("gap_by_ancestor.sql")
+GAP_BY_ANCESTOR_DAILY = sql("gap_by_ancestor_daily.sql")
 
 
 # --- Reference and freshness -------------------------------------------------------------------
@@ -75,6 +78,14 @@ async def freshness(conn: Conn) -> dict[str, Any]:
     """`as_of`, whether the roll-ups are built, and the days they have not folded in yet."""
     row = await conn.fetchrow(FRESHNESS)
     assert row is not None  # a SELECT without FROM returns its row
+    return dict(row)
+
+
+async def data_version(conn: Conn, territory_id: str | None) -> dict[str, Any]:
+    """What polled answers are computed from: `version`, `rebuilt_at`, and `known` (whether
+    the territory exists; True when none is asked)."""
+    row = await conn.fetchrow(DATA_VERSION, territory_id)
+    assert row is not None  # two one-row tables
     return dict(row)
 
 
@@ -185,10 +196,16 @@ async def complaint_gap(
 ) -> list[dict[str, Any]]:
     """Incidents and plaintes per group, this period and the previous one. `dirty`:
     reporting_rollup serves the grouping by category (upper levels), reporting_daily the
-    grouping by territory; the grouping by landlord reads the counters."""
+    groupings by territory, département and région; the grouping by landlord reads the
+    counters."""
     previous = period.previous()
     bounds = (territory_id, previous.start, period.start, period.end)
     usable = dirty if landlord_id is None and group_by != "landlord" else None
+    if group_by in ("departement", "region"):
+        statement = GAP_BY_ANCESTOR_DAILY if usable is not None else GAP_BY_ANCESTOR
+        scope = usable if usable is not None else landlord_id
+        rows = await conn.fetch(statement, *bounds, scope, group_by)
+        return [dict(r) for r in rows]
     if usable is not None:
         rollup = GAP_BY_CATEGORY_ROLLUP if group_by == "category" else GAP_BY_TERRITORY_DAILY
         rows = await conn.fetch(rollup, *bounds, usable)

@@ -25,11 +25,12 @@ from vigie_reporting.api.common import (
     territory_of,
 )
 from vigie_reporting.api.deps import Alerts, CurrentNomenclature, Db
+from vigie_reporting.api.polling import Polled, PolledRoute
 from vigie_reporting.encoding import JsonResponse
 from vigie_reporting.figures import suppressed_body
 from vigie_reporting.periods import Bucket, bucket_starts
 
-router = APIRouter(default_response_class=JsonResponse)
+router = APIRouter(default_response_class=JsonResponse, route_class=PolledRoute)
 
 
 @router.get("/me")
@@ -76,6 +77,7 @@ async def territories(
 async def summary(
     scope: FiguresScope,
     db: Db,
+    poll: Polled,
     loaded: CurrentNomenclature,
     feed: Alerts,
     territory_id: TerritoryId,
@@ -84,6 +86,7 @@ async def summary(
 ) -> dict[str, Any]:
     """Counts, breakdowns, rate, trend, complaint rate and open alerts of a territory."""
     period = period_of(start, end)
+    await poll.guard(territory_id=territory_id, alerts=feed.open_alerts)
     place, body = await summary_of(
         db, territory_id, nomenclature=loaded, period=period, landlord_id=scope.landlord_id
     )
@@ -102,6 +105,7 @@ async def summary(
 async def shared_summary(
     principal: CurrentPrincipal,
     db: Db,
+    poll: Polled,
     loaded: CurrentNomenclature,
     feed: Alerts,
     territory_id: TerritoryId,
@@ -114,6 +118,7 @@ async def shared_summary(
     await territory_of(db, territory_id)  # 404 before 403: unknown is unknown to all
     if allowed is not None and not await repository.is_within_any(db, territory_id, allowed):
         raise ApiError(403, "forbidden", f"this key does not cover {territory_id}")
+    await poll.guard(territory_id=territory_id, alerts=feed.open_alerts)
     place, body = await summary_of(
         db, territory_id, nomenclature=loaded, period=period, landlord_id=None
     )
@@ -130,6 +135,7 @@ async def shared_summary(
 async def timeseries(
     scope: FiguresScope,
     db: Db,
+    poll: Polled,
     loaded: CurrentNomenclature,
     territory_id: TerritoryId,
     bucket: Bucket = "day",
@@ -141,6 +147,7 @@ async def timeseries(
     """Incidents (and plaintes) per day, week (from Monday) or month; empty buckets are 0."""
     period = period_of(start, end)
     codes = categories_of(loaded, category=category, domain=domain)
+    await poll.guard(territory_id=territory_id)
     place = await territory_of(db, territory_id)
     found = await repository.timeseries(
         db,
