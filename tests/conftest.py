@@ -34,6 +34,12 @@ CONNECTED_FIXTURES = frozenset(
 )
 
 
+def pytest_addoption(parser: pytest.Parser) -> None:
+    """`--long`: the long variants of tests/reliability (a hundred kills and more, longer
+    outages); the default run keeps them short."""
+    parser.addoption("--long", action="store_true", default=False, help="long reliability variants")
+
+
 @pytest.hookimpl(tryfirst=True)  # before `-m` deselects
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """A test that asks, even indirectly, for the broker or the database is `connected`, marked

@@ -1,0 +1,27 @@
+"""The reliability suite's settings: short by default, long with `pytest --long`."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pytest
+
+
+@dataclass(frozen=True)
+class Scale:
+    """How hard a fault test pushes."""
+
+    long: bool
+    kills: int  # SIGKILLs across the kill test
+    events: int  # events sent through intake per fault test
+    outage_s: float  # how long the database refuses writes
+
+
+SHORT = Scale(long=False, kills=3, events=2_000, outage_s=3.0)
+LONG = Scale(long=True, kills=120, events=60_000, outage_s=30.0)
+
+
+@pytest.fixture
+def scale(request: pytest.FixtureRequest) -> Scale:
+    """SHORT, or LONG under `--long`."""
+    return LONG if request.config.getoption("--long") else SHORT
