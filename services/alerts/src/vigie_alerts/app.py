@@ -136,6 +136,9 @@ def create_app(settings: AlertsSettings, *, clock: Clock = system_clock) -> Fast
             dashboard_url=settings.dashboard_url,
             changed=changed,
             rules_changed=sweeping.wake,
+            reporting_url=settings.reporting_url,
+            reporting_timeout_s=settings.reporting_timeout_s,
+            public_url=settings.public_url,
         )
         checks.update(database=lambda: check_database(pool), broker=lambda: broker.ping(2.0))
         try:

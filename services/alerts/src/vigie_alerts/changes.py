@@ -1,7 +1,8 @@
 """Recording an alert change, inside the transaction that made it: a row in the alert's history,
 a message for alerts.v1 and the notifications of every matching subscription (held back when a
-silence covers the alert) in their outboxes. A crash before the commit loses the change and its
-notifications together; after it, nothing is lost and each is sent once."""
+silence covers the alert) and of the concerned landlords' referents in their outboxes. A crash
+before the commit loses the change and its notifications together; after it, nothing is lost
+and each is sent once."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ import asyncpg
 import orjson
 
 from vigie.contract.nomenclature import default_nomenclature
-from vigie_alerts import repository
+from vigie_alerts import directory, repository
 from vigie_alerts.clock import paris_today
 from vigie_alerts.delivery import dashboard_link
 from vigie_alerts.delivery.repository import Conn
@@ -45,8 +46,10 @@ async def record_change(
     tier: Tier = "normal",
     actor: str | None = None,
     note: str | None = None,
+    extra: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
-    """History, alerts.v1 message and notifications of the alert's latest change; the payload."""
+    """History, alerts.v1 message and notifications of the alert's latest change; the payload
+    (with `extra`'s fields added: a mobilisation's follow-up)."""
     await repository.insert_history(
         conn,
         alert,
@@ -70,7 +73,10 @@ async def record_change(
         top_categories=await _top_categories(conn, alert, rule, context.now) if notify else [],
         dashboard_url=dashboard_link(context.dashboard_url, alert["territory_id"]),
         note=note,
+        categories=categories_of(rule),
     )
+    if extra:
+        payload.update(extra)
     body = orjson.dumps(payload).decode()
     await repository.insert_event(conn, alert["territory_id"], body)
     if notify:
@@ -101,6 +107,11 @@ async def _top_categories(
     ]
 
 
+def categories_of(rule: Rule | None) -> list[str] | None:
+    """The category codes a rule counts (its domains expanded); None: every category."""
+    return rule.selector.category_codes() if rule else None
+
+
 def selection_of(rule: Rule) -> repository.Selection:
     """A rule's selector as the counting statements take it."""
     selector = rule.selector
@@ -117,7 +128,8 @@ async def _fan_out(
     tier: Tier,
     context: ChangeContext,
 ) -> None:
-    """One notification per matching subscription and channel, or one held back by a silence."""
+    """One notification per matching subscription and channel, or one held back by a silence;
+    and one e-mail to each referent covering the territory (see _referents)."""
     around = context.index.ancestors_of(alert["territory_id"])
     level: Level = alert["level"]
     silence = active_silence(
@@ -127,6 +139,7 @@ async def _fan_out(
         at=context.now,
     )
     deliveries = []
+    mailed: set[str] = set()  # the addresses this change already reaches
     for row in await repository.subscriptions(conn):
         subscription = _subscription(row)
         if not subscription_matches(
@@ -150,8 +163,45 @@ async def _fan_out(
             for channel, address in (("webhook", row["url"]), ("email", row["email"]))
             if address
         ]
+        if row["email"]:
+            mailed.add(row["email"].lower())
     if deliveries:
         await repository.insert_deliveries(conn, deliveries)
+    # Referents are told of the normal tier only, and not at all under a silence (a silence
+    # summary goes to subscriptions only).
+    if silence is None and tier == "normal":
+        await _referents(conn, alert, around=around, payload=payload, body=body, mailed=mailed)
+
+
+async def _referents(
+    conn: Conn,
+    alert: asyncpg.Record,
+    *,
+    around: frozenset[str],
+    payload: dict[str, Any],
+    body: str,
+    mailed: set[str],
+) -> None:
+    """The French e-mail to every referent covering the alert's territory (naming it or a
+    territory containing it), with no subscription: of the rule's landlord for a rule scoped to
+    one, of every landlord for a rule over all landlords (all of them share the territory's
+    counts). Each address once per change, none a subscription already reaches."""
+    addresses = []
+    for row in await directory.referents(
+        conn, landlord_id=alert["landlord_id"], naming_any_of=around
+    ):
+        if (address := row["email"].lower()) not in mailed:
+            mailed.add(address)
+            addresses.append(row["email"])
+    if addresses:
+        await repository.insert_recipient_deliveries(
+            conn,
+            addresses,
+            dedup_key=payload["dedup_key"],
+            alert_id=alert["alert_id"],
+            payload=body,
+            changed_at=alert["changed_at"],
+        )
 
 
 def _subscription(row: asyncpg.Record) -> Subscription:

@@ -27,8 +27,10 @@ def change_payload(
     top_categories: Sequence[Mapping[str, Any]],
     dashboard_url: str,
     note: str | None = None,
+    categories: Sequence[str] | None = None,
 ) -> dict[str, Any]:
-    """The contract's fields, then the facts a person needs to act without opening anything."""
+    """The contract's fields, then the facts a person needs to act without opening anything;
+    `categories`: the codes the rule counts (None: every category), to link field cases."""
     return {
         "alert_id": str(alert["alert_id"]),
         "rule_id": alert["rule_id"],
@@ -50,6 +52,7 @@ def change_payload(
         "count": alert["count"],
         "territory_name": territory_name,
         "top_categories": [dict(c) for c in top_categories],
+        "categories": list(categories) if categories is not None else None,
         "acknowledged_by": alert["acknowledged_by"],
         "note": note,
         "dashboard_url": dashboard_url,

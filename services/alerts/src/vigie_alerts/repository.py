@@ -367,6 +367,23 @@ async def insert_deliveries(conn: Conn, deliveries: Sequence[NewDelivery]) -> No
     )
 
 
+async def insert_recipient_deliveries(
+    conn: Conn,
+    addresses: Sequence[str],
+    *,
+    dedup_key: str,
+    alert_id: UUID | None,
+    payload: str,
+    changed_at: datetime,
+) -> None:
+    """E-mails to addresses without a subscription (referents, partner contacts), one round
+    trip; an address gets one per `dedup_key`."""
+    await conn.executemany(
+        sql("delivery_insert_recipient"),
+        [(address, dedup_key, alert_id, payload, changed_at) for address in addresses],
+    )
+
+
 async def upsert_silence(conn: Conn, silence_id: str, **values: Any) -> bool:
     """Create or replace a silence; True when created."""
     created = await conn.fetchval(

@@ -23,3 +23,6 @@ class AlertsRuntime:
     dashboard_url: str
     changed: Callable[[], None]  # a change committed: publish and deliver now
     rules_changed: Callable[[], None]  # a rule was written: sweep now
+    reporting_url: str  # where signalements fetch the situation report
+    reporting_timeout_s: float
+    public_url: str | None  # the base of acknowledgement links (None: the request's)

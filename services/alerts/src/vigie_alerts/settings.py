@@ -61,3 +61,19 @@ class AlertsSettings(ServiceSettings):
         default="http://127.0.0.1:8084/",
         validation_alias=_env("ALERTS_DASHBOARD_URL", "dashboard_url"),
     )
+    # A signalement attaches the territory's situation report, fetched from reporting with the
+    # caller's own key (GET {reporting_url}/v1/shared/territories/{id}/report.pdf).
+    reporting_url: str = Field(
+        default="http://127.0.0.1:8084",
+        validation_alias=_env("VIGIE_REPORTING_URL", "reporting_url"),
+    )
+    reporting_timeout_s: float = Field(
+        default=30.0,
+        gt=0,
+        validation_alias=_env("ALERTS_REPORTING_TIMEOUT_S", "reporting_timeout_s"),
+    )
+    # Where partners reach this service for their acknowledgement links (None: the address the
+    # signalement was asked on).
+    public_url: str | None = Field(
+        default=None, validation_alias=_env("ALERTS_PUBLIC_URL", "public_url")
+    )

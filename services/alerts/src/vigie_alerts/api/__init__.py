@@ -2,10 +2,28 @@
 
 from fastapi import APIRouter
 
-from vigie_alerts.api import alerts, rules, silences, subscriptions
+from vigie_alerts.api import (
+    alerts,
+    mobilisations,
+    partner_contacts,
+    receipts,
+    referents,
+    rules,
+    silences,
+    subscriptions,
+)
 
 router = APIRouter()
-for module in (rules, alerts, subscriptions, silences):
+for module in (
+    rules,
+    alerts,
+    mobilisations,
+    subscriptions,
+    silences,
+    referents,
+    partner_contacts,
+    receipts,
+):
     router.include_router(module.router)
 
 __all__ = ["router"]

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import Annotated, Any, Literal
 from uuid import UUID
 
@@ -15,7 +16,7 @@ from vigie.platform.api import ApiError, CurrentPrincipal
 from vigie_alerts import actions, repository
 from vigie_alerts.access import AlertFilter, may_act, may_read
 from vigie_alerts.api.deps import Bounds, Runtime
-from vigie_alerts.rules import Level
+from vigie_alerts.rules import Level, Selector
 from vigie_alerts.runtime import AlertsRuntime
 
 router = APIRouter(prefix="/v1/alerts", tags=["alerts"])
@@ -51,7 +52,18 @@ def alert_view(row: asyncpg.Record) -> dict[str, Any]:
         "acknowledged_at": row["acknowledged_at"],
         "acknowledged_by": row["acknowledged_by"],
         "escalated_at": row["escalated_at"],
+        "categories": _categories(row["rule_selector"]),
     }
+
+
+@lru_cache(maxsize=256)
+def _categories(selector: str | None) -> tuple[str, ...] | None:
+    """The category codes a rule's stored selector counts (None: every category, or the rule
+    is gone); a list of 200 alerts shares a few rules, hence the cache."""
+    if selector is None:
+        return None
+    codes = Selector.model_validate_json(selector).category_codes()
+    return tuple(codes) if codes is not None else None
 
 
 @router.get("")

@@ -9,6 +9,7 @@ import logging
 import time
 from collections import Counter
 from datetime import datetime, timedelta
+from uuid import UUID
 
 import asyncpg
 
@@ -17,7 +18,9 @@ from vigie_alerts.delivery import repository, webhook
 from vigie_alerts.delivery.email import render_email, send_email
 from vigie_alerts.delivery.outcome import Failure, describe, failure
 from vigie_alerts.delivery.repository import Claimed, Endpoint
+from vigie_alerts.delivery.signalement import render_signalement
 from vigie_alerts.metrics import AlertsMetrics
+from vigie_alerts.mobilisations import repository as mobilisations
 from vigie_alerts.settings import AlertsSettings
 
 log = logging.getLogger(__name__)
@@ -241,7 +244,15 @@ class DeliveryWorker:
             )
         if not row.email:
             return failure("the subscription has no e-mail address", permanent=True)
-        message = render_email(row.payload)
+        if row.payload.get("kind") == "mobilisation":
+            # The report stored with the signalement: every attempt sends the same document.
+            async with self._pool.acquire() as conn:
+                pdf = await mobilisations.report(conn, UUID(row.payload["mobilisation_id"]))
+            if pdf is None:
+                return failure("the signalement was deleted with its alert", permanent=True)
+            message = render_signalement(row.payload, pdf)
+        else:
+            message = render_email(row.payload)
         message["To"] = row.email
         message["X-Vigie-Delivery"] = row.dedup_key
         return await send_email(message, self._settings)

@@ -1,6 +1,6 @@
 -- Alerts, newest change first. $4: territories the caller may see, with their descendants
 -- (null: all); $5: only alerts of rules scoped to this landlord (null: any).
-SELECT al.*, r.body ->> 'name' AS rule_name
+SELECT al.*, r.body ->> 'name' AS rule_name, r.body -> 'selector' AS rule_selector
 FROM alerts al
 LEFT JOIN alert_rules r USING (rule_id)
 WHERE ($1::text IS NULL OR al.state = $1)

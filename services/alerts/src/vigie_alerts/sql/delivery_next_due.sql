@@ -5,7 +5,8 @@ FROM alert_deliveries AS d
 WHERE d.state = 'pending'
   AND NOT EXISTS (
       SELECT 1 FROM unnest($1::text[], $2::text[]) AS f (subscription_id, channel)
-      WHERE f.subscription_id = d.subscription_id AND f.channel = d.channel
+      WHERE f.subscription_id = coalesce(d.subscription_id, 'to:' || lower(d.recipient))
+        AND f.channel = d.channel
   )
 ORDER BY d.next_attempt_at
 LIMIT 1

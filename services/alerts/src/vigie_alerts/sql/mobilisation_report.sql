@@ -1,0 +1,1 @@
+SELECT report_pdf FROM alert_mobilisations WHERE mobilisation_id = $1

@@ -1,0 +1,1 @@
+DELETE FROM alert_partner_contacts WHERE contact_id = $1 RETURNING contact_id
