@@ -230,6 +230,7 @@ async function render() {
     renderGap(gap, gapByPlace);
     for (const alert of summary.open_alerts || []) state.alerts.set(alert.alert_id, alert);
     renderAlerts();
+    document.dispatchEvent(new CustomEvent("vigie:rendered", { detail: { id, summary } })); /* network.js */
   } catch (error) {
     if (error.status !== 401) toast(`Chargement impossible : ${error.message}`);
   } finally {
@@ -474,6 +475,7 @@ function renderAlerts(freshId) {
       onclick: (event) => { event.stopPropagation(); acknowledge(a); },
     }) : null,
   ])) : [el("li", { class: "empty", text: "Aucune alerte ouverte." })]));
+  document.dispatchEvent(new CustomEvent("vigie:alerts")); /* network.js follows live changes */
 }
 async function acknowledge(alert) {
   try {
