@@ -29,6 +29,7 @@ from vigie.platform.db import check_database, create_pool
 from vigie.platform.health import Check, health_router
 from vigie.platform.http_metrics import instrument
 from vigie.platform.kafka import broker_security
+from vigie.platform.security_headers import add_security_headers
 from vigie_alerts.api import router
 from vigie_alerts.clock import Clock, system_clock
 from vigie_alerts.counters_changed import merged
@@ -156,6 +157,7 @@ def create_app(settings: AlertsSettings, *, clock: Clock = system_clock) -> Fast
     app = FastAPI(title="Vigie alerts", lifespan=lifespan)
     install_error_handlers(app)
     instrument(app, registry=registry)
+    add_security_headers(app)
     app.include_router(router)
     app.include_router(health_router(checks=lambda: checks, registry=registry))
     return app

@@ -22,6 +22,7 @@ from vigie.platform.http_metrics import instrument
 from vigie.platform.kafka import broker_security
 from vigie.platform.known_territories import KnownTerritories
 from vigie.platform.qpv_locator import reference_locator
+from vigie.platform.security_headers import add_security_headers
 from vigie_intake.api import intake_router
 from vigie_intake.deps import POOL
 from vigie_intake.ingest import Ingestor
@@ -92,6 +93,7 @@ def create_app(settings: IntakeSettings) -> FastAPI:
     )
     install_error_handlers(app)
     instrument(app, registry=registry)
+    add_security_headers(app)
     app.add_exception_handler(Open311Error, open311_error)
     # The write routes first: routes are matched in order, and the single-event path is hot.
     app.include_router(

@@ -31,6 +31,7 @@ from vigie.platform.db import check_database
 from vigie.platform.health import Check, health_router
 from vigie.platform.http_metrics import instrument
 from vigie.platform.kafka import broker_security
+from vigie.platform.security_headers import DASHBOARD_CSP, add_security_headers
 from vigie_reporting.alerts_feed import AlertsFeed
 from vigie_reporting.api import router
 from vigie_reporting.api.deps import Resources
@@ -109,6 +110,8 @@ def create_app(settings: ReportingSettings) -> FastAPI:
     app = FastAPI(title="Vigie reporting", lifespan=lifespan)
     install_error_handlers(app)
     instrument(app, registry=registry)
+    # The dashboard is served here: the policy on every answer, HTML or not.
+    add_security_headers(app, csp=DASHBOARD_CSP)
     app.include_router(health_router(checks=lambda: checks, registry=registry))
     app.include_router(router)
     app.include_router(pages_router())

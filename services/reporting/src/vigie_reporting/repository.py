@@ -47,6 +47,7 @@ RANKING_ANCESTORS = sql("ranking_ancestors.sql")
 EXPORT_QPV = sql("export_qpv.sql")
 EXPORT_ANCESTORS = sql("export_ancestors.sql")
 EXPORT_TERRITORIES = sql("export_territories.sql")
+TERRITORY_TOTAL = sql("territory_total.sql")
 # The roll-ups' upkeep (vigie_reporting.rollups) and what the topic tells (vigie_reporting.changes).
 REFRESH_LOCK = sql("refresh_lock.sql")
 REFRESH_UNLOCK = sql("refresh_unlock.sql")
@@ -217,6 +218,11 @@ async def complaint_gap(
         }[group_by]
         rows = await conn.fetch(statement, *bounds, landlord_id)
     return [dict(r) for r in rows]
+
+
+async def territory_total(conn: Conn, territory_id: str, *, period: Period) -> int:
+    """All landlords' incidents of a territory over the period, from the counters."""
+    return int(await conn.fetchval(TERRITORY_TOTAL, territory_id, period.start, period.end))
 
 
 async def export_counts(
