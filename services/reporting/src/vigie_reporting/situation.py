@@ -10,13 +10,13 @@ from __future__ import annotations
 
 import functools
 import json
-from datetime import timedelta
+from collections.abc import Callable, Mapping
+from datetime import date, timedelta
 from typing import Any
 
 from vigie.contract.nomenclature import Nomenclature
 from vigie.platform.territories import COUNTRY_ID, departement_id
 from vigie_reporting import geo, repository
-from vigie_reporting.api.common import dirty_days_for
 from vigie_reporting.documents.maps import Outline
 from vigie_reporting.figures import summary_body, sums_from_rows
 from vigie_reporting.periods import Period, bucket_starts
@@ -24,6 +24,10 @@ from vigie_reporting.repository import Conn
 from vigie_reporting.situation_figures import Comparison, Month, Qpv, SituationInputs
 
 TREND_MONTHS = 12
+# Which days a roll-up may not serve for a territory row (None: read the counters), as the API
+# decides it (`api.common.dirty_days_for`, all landlords); passed in so that this module does not
+# depend on the HTTP layer.
+DirtyDays = Callable[[Mapping[str, Any]], list[date] | None]
 QPVS_INSIDE = repository.sql("qpvs_inside.sql")
 
 
@@ -48,11 +52,12 @@ async def gather(
     period: Period,
     nomenclature: Nomenclature,
     alerts: list[dict[str, Any]],
+    dirty: DirtyDays,
 ) -> SituationInputs:
     """The report's raw figures for a territory (`place`: its `territory_of` row)."""
     territory_id = place["territory_id"]
     rows = await repository.summary_rows(
-        conn, territory_id, period=period, landlord_id=None, dirty=dirty_days_for(place, None)
+        conn, territory_id, period=period, landlord_id=None, dirty=dirty(place)
     )
     body = summary_body(
         current=sums_from_rows(rows, current=True),
@@ -68,13 +73,17 @@ async def gather(
         bucket="month",
         categories=None,
         landlord_id=None,
-        dirty=dirty_days_for(place, None),
+        dirty=dirty(place),
     )
     months = [Month(start, *found.get(start, (0, 0))) for start in bucket_starts(trend, "month")]
     departement = None
     if place["kind"] in ("qpv", "commune") and place["departement_code"]:
-        departement = await _comparison(conn, departement_id(place["departement_code"]), period)
-    country = await _comparison(conn, COUNTRY_ID, period) if territory_id != COUNTRY_ID else None
+        departement = await _comparison(
+            conn, departement_id(place["departement_code"]), period, dirty
+        )
+    country = (
+        await _comparison(conn, COUNTRY_ID, period, dirty) if territory_id != COUNTRY_ID else None
+    )
     return SituationInputs(
         place=place,
         period=period,
@@ -89,7 +98,9 @@ async def gather(
     )
 
 
-async def _comparison(conn: Conn, territory_id: str, period: Period) -> Comparison | None:
+async def _comparison(
+    conn: Conn, territory_id: str, period: Period, dirty: DirtyDays
+) -> Comparison | None:
     """A territory's total over the period (the monthly series' sum: roll-ups where they
     serve), with its name and dwellings."""
     other = await repository.territory(conn, territory_id)
@@ -102,7 +113,7 @@ async def _comparison(conn: Conn, territory_id: str, period: Period) -> Comparis
         bucket="month",
         categories=None,
         landlord_id=None,
-        dirty=dirty_days_for(other, None),
+        dirty=dirty(other),
     )
     total = sum(incidents for incidents, _ in found.values())
     return Comparison(territory_id, other["name"], total, other["social_dwellings"])

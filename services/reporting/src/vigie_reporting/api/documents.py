@@ -14,6 +14,7 @@ from vigie_reporting.api.common import (
     FromDate,
     TerritoryId,
     ToDate,
+    dirty_days_for,
     open_alerts_of,
     period_of,
     territory_of,
@@ -49,7 +50,14 @@ async def situation_report(
     if allowed is not None and not await repository.is_within_any(db, territory_id, allowed):
         raise ApiError(403, "forbidden", f"this key does not cover {territory_id}")
     alerts = await open_alerts_of(db, feed, territory_id, landlord_id=None, shared=True)
-    inputs = await gather(db, place, period=period, nomenclature=loaded, alerts=alerts)
+    inputs = await gather(
+        db,
+        place,
+        period=period,
+        nomenclature=loaded,
+        alerts=alerts,
+        dirty=lambda row: dirty_days_for(dict(row), None),
+    )
     # Suppression, layout and rendering are CPU work: off the event loop.
     pdf = await asyncio.to_thread(_render, inputs, loaded)
     filename = f"situation-{territory_id}-{period.start}-{period.end}.pdf"
