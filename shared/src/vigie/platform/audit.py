@@ -10,8 +10,12 @@ from typing import Any
 
 import asyncpg
 import orjson
+from asyncpg.pool import PoolConnectionProxy
 
 from vigie.platform.auth import Principal
+
+# Whatever runs a statement: a connection (inside the caller's transaction), a pool.
+Executor = asyncpg.Connection | asyncpg.Pool | PoolConnectionProxy
 
 
 def cli_actor() -> str:
@@ -23,7 +27,7 @@ def cli_actor() -> str:
 
 
 async def record(
-    conn: asyncpg.Connection | asyncpg.Pool,
+    conn: Executor,
     *,
     actor: Principal | str,
     action: str,
@@ -44,7 +48,7 @@ async def record(
 
 
 async def entries(
-    conn: asyncpg.Connection | asyncpg.Pool,
+    conn: Executor,
     *,
     since: datetime | None = None,
     action: str | None = None,

@@ -8,6 +8,7 @@ from typing import Annotated, Any
 import asyncpg
 from fastapi import APIRouter, Path, Response
 
+from vigie.platform import audit
 from vigie.platform.api import ApiError, CurrentPrincipal
 from vigie_alerts import actions, repository
 from vigie_alerts.api.deps import Admin, Runtime
@@ -65,6 +66,13 @@ async def put_rule(
             conn, rule_id, rule, by=principal.name or principal.key_id, rt=rt
         )
         row = (await repository.rules(conn, rule_id))[0]
+        await audit.record(
+            conn,
+            actor=principal,
+            action="rules.put",
+            target=rule_id,
+            details=rule.model_dump(mode="json"),
+        )
     response.status_code = 201 if created else 200
     rt.changed()
     rt.rules_changed()
@@ -133,6 +141,7 @@ async def delete_rule(rule_id: RuleId, principal: Admin, rt: Runtime) -> Respons
         )
         if not await repository.delete_rule(conn, rule_id):
             raise ApiError(404, "not_found", f"no rule {rule_id}")
+        await audit.record(conn, actor=principal, action="rules.delete", target=rule_id)
     rt.changed()
     return Response(status_code=204)
 

@@ -11,6 +11,7 @@ import asyncpg
 from fastapi import APIRouter, Path, Response
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
 
+from vigie.platform import audit
 from vigie.platform.api import ApiError
 from vigie_alerts import repository
 from vigie_alerts.api.deps import Admin, Runtime
@@ -92,6 +93,13 @@ async def put_silence(
             reason=body.reason,
         )
         row = (await repository.silences(conn, silence_id))[0]
+        await audit.record(
+            conn,
+            actor=principal,
+            action="silences.put",
+            target=silence_id,
+            details=body.model_dump(mode="json"),
+        )
     response.status_code = 201 if created else 200
     return silence_view(row, now)
 
@@ -118,7 +126,8 @@ async def get_silence(silence_id: SilenceId, principal: Admin, rt: Runtime) -> d
 @router.delete("/{silence_id}", status_code=204)
 async def delete_silence(silence_id: SilenceId, principal: Admin, rt: Runtime) -> Response:
     """Delete a silence (what it held back stays held back, without a summary)."""
-    async with rt.pool.acquire() as conn:
+    async with rt.pool.acquire() as conn, conn.transaction():
         if not await repository.delete_silence(conn, silence_id):
             raise ApiError(404, "not_found", f"no silence {silence_id}")
+        await audit.record(conn, actor=principal, action="silences.delete", target=silence_id)
     return Response(status_code=204)

@@ -10,6 +10,7 @@ import asyncpg
 from fastapi import APIRouter, Path, Response
 from pydantic import AnyHttpUrl, BaseModel, ConfigDict, EmailStr, Field, model_validator
 
+from vigie.platform import audit
 from vigie.platform.api import ApiError
 from vigie.platform.auth import Principal
 from vigie_alerts import repository
@@ -106,6 +107,14 @@ async def put_subscription(
         )
         row = (await repository.subscriptions(conn, subscription_id))[0]
         view = await subscription_view(conn, row)
+        # The secret is never logged.
+        await audit.record(
+            conn,
+            actor=principal,
+            action="subscriptions.put",
+            target=subscription_id,
+            details=body.model_dump(mode="json", exclude={"secret"}),
+        )
     response.status_code = 201 if created else 200
     return view
 
@@ -140,6 +149,9 @@ async def delete_subscription(
         if not rows or not _mine(principal, rows[0]):
             raise ApiError(404, "not_found", f"no subscription {subscription_id}")
         await repository.delete_subscription(conn, subscription_id)
+        await audit.record(
+            conn, actor=principal, action="subscriptions.delete", target=subscription_id
+        )
     return Response(status_code=204)
 
 
