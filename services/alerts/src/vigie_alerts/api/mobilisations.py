@@ -122,7 +122,7 @@ async def mobilise(
                 by=_sender(principal),
                 report_pdf=pdf,
                 receipt_base=receipt_base,
-                step=_step(rt),
+                step=_step(rt, principal),
             )
         views = await _views(conn, alert_id, mobilisation_id)
     rt.changed()
@@ -173,7 +173,7 @@ async def record_step(
                     state=body.state,
                     by=_sender(principal),
                     note=body.note,
-                    step=_step(rt),
+                    step=_step(rt, principal),
                 )
             except follow_up.FollowUpConflict as exc:
                 raise ApiError(409, "conflict", str(exc)) from None
@@ -184,8 +184,8 @@ async def record_step(
     return views[0]
 
 
-def _step(rt: AlertsRuntime) -> follow_up.Step:
-    return follow_up.Step(rt.evaluator.index, rt.dashboard_url, rt.clock())
+def _step(rt: AlertsRuntime, principal: Principal) -> follow_up.Step:
+    return follow_up.Step(principal, rt.evaluator.index, rt.dashboard_url, rt.clock())
 
 
 async def _visible(

@@ -52,7 +52,8 @@ async def confirm_receipt(token: str, rt: Runtime) -> HTMLResponse:
                 found = await follow_up.acknowledge_receipt(
                     conn,
                     token,
-                    step=follow_up.Step(rt.evaluator.index, rt.dashboard_url, rt.clock()),
+                    # Recorded as the contact the link was sent to (acknowledge_receipt names it).
+                    step=follow_up.Step("", rt.evaluator.index, rt.dashboard_url, rt.clock()),
                 )
         except follow_up.FollowUpConflict:
             used = await store.by_token(conn, follow_up.token_hash(token))

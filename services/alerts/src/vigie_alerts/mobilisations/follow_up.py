@@ -1,14 +1,15 @@
 """Recording a signalement and each step of its follow-up, inside the caller's transaction:
 the step in alert_mobilisation_events, a change of the alert (its history and an alerts.v1
-message with a `mobilisation` object, no notification), and at creation one e-mail per contact
-in the delivery outbox, each with its own acknowledgement link."""
+message with a `mobilisation` object, no notification), an entry in the platform's audit log,
+and at creation one e-mail per contact in the delivery outbox, each with its own
+acknowledgement link."""
 
 from __future__ import annotations
 
 import hashlib
 import secrets
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 from uuid import UUID, uuid4
@@ -16,6 +17,8 @@ from uuid import UUID, uuid4
 import asyncpg
 import orjson
 
+from vigie.platform import audit
+from vigie.platform.auth import Principal
 from vigie_alerts import actions, repository
 from vigie_alerts.changes import ChangeContext, categories_of, record_change
 from vigie_alerts.delivery.repository import Conn
@@ -32,8 +35,9 @@ class FollowUpConflict(Exception):
 
 @dataclass(frozen=True)
 class Step:
-    """Where and when a step is recorded."""
+    """Who records a step (the caller's key, or `contact:<id>` for a receipt), where, when."""
 
+    who: Principal | str
     index: TerritoryIndex
     dashboard_url: str
     now: datetime
@@ -157,6 +161,7 @@ async def acknowledge_receipt(conn: Conn, token: str, *, step: Step) -> asyncpg.
     found = await store.by_token(conn, token_hash(token))
     if found is None:
         return None
+    step = replace(step, who=f"contact:{found['contact_id']}")
     alert = await repository.alert_for_update(conn, found["alert_id"])
     mobilisation = await store.for_update(conn, found["mobilisation_id"])
     # The recipient's row cascades from both: they exist.
@@ -193,7 +198,8 @@ async def _record(
     contact_id: str | None = None,
     detail: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
-    """The step in the follow-up, the alert's history and alerts.v1; the alerts.v1 payload."""
+    """The step in the follow-up, the alert's history, alerts.v1 and the audit log; the
+    alerts.v1 payload."""
     await store.insert_event(
         conn,
         mobilisation_id,
@@ -203,6 +209,20 @@ async def _record(
         actor=actor,
         contact_id=contact_id,
         note=note,
+    )
+    await audit.record(
+        conn,
+        actor=step.who,
+        action=f"mobilisations.{state}",
+        target=str(mobilisation_id),
+        details={
+            "alert_id": str(alert["alert_id"]),
+            "territory_id": alert["territory_id"],
+            "state": new_state,
+            "contact_id": contact_id,
+            "note": note,
+            **(detail or {}),
+        },
     )
     bumped = await store.bump_alert(conn, alert["alert_id"])
     rule = await actions.rule_of(conn, alert["rule_id"])
