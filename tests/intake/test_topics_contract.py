@@ -61,8 +61,15 @@ def test_the_asyncapi_document_names_every_topic_with_its_key() -> None:
     document = asyncapi_document()
     assert document["asyncapi"] == "3.0.0"
     addresses = {c["address"] for c in document["channels"].values()}
-    assert addresses == {"incidents.v1", "incidents.dlq.v1", "alerts.v1", "counters.changed.v1"}
+    assert addresses == {
+        "incidents.v1",
+        "incidents.dlq.v1",
+        "alerts.v1",
+        "counters.changed.v1",
+        "cases.v1",
+    }
     messages = document["components"]["messages"]
+    assert "case_id" in messages["cases.v1:Message"]["bindings"]["kafka"]["key"]["description"]
     key = messages["incidents.v1:Message"]["bindings"]["kafka"]["key"]
     assert "territory_id" in key["description"]
     assert set(messages["incidents.dlq.v1:Message"]["headers"]["required"]) == {

@@ -13,6 +13,7 @@ from aiokafka import AIOKafkaConsumer, TopicPartition
 
 from tests.reporting.conftest import ADMIN_TOKEN, LANDY, Reporting
 from vigie.contract import topics
+from vigie.contract.cases import CasePublished, CaseWithdrawn
 
 HALL = {
     "title": "Hall squatté le soir, point de deal",
@@ -252,6 +253,9 @@ async def test_changes_are_published_on_cases_v1(reporting: Reporting) -> None:
         ("case.published", 5, None),
         ("case.withdrawn", 6, "withdrawn"),
     ]
+    for _, message in records:  # each as the contract models it
+        model = CasePublished if message["type"] == "case.published" else CaseWithdrawn
+        model.model_validate(message)
     first = records[0][1]
     assert first["version"] == 1
     assert first["case"]["landlord_id"] == "HLM-A"

@@ -24,6 +24,7 @@ from faststream.specification import AsyncAPI
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
 
 from vigie.contract import topics
+from vigie.contract.cases import CaseMessage
 from vigie.contract.events import IncidentEvent
 
 VERSION = "1.0.0"
@@ -44,6 +45,7 @@ _KEYS = {
     topics.INCIDENTS_DLQ: "the original record's key",
     topics.ALERTS: "`territory_id`, UTF-8",
     topics.COUNTERS_CHANGED: "none",
+    topics.CASES: "`case_id`, UTF-8",
 }
 _DLQ_HEADERS = {
     "type": "object",
@@ -128,6 +130,16 @@ def topics_broker() -> KafkaBroker:
         " (territory, day) pairs of incident_counters that changed: a hint, delivered at"
         f" least once; re-read the counters. Key: {_KEYS[topics.COUNTERS_CHANGED]}.",
         schema=CountersChanged,
+    )
+
+    broker.publisher(
+        topics.CASES,
+        title=topics.CASES,
+        description="Written by reporting: every change of a field case (retours d'expérience)"
+        " shared by the landlords' network (§6, §8), from a transactional outbox, so at least"
+        " once: keep per case_id the highest revision. Texts are masked (e-mail addresses, phone"
+        f" numbers, people named after a civility). Key: {_KEYS[topics.CASES]}.",
+        schema=CaseMessage,
     )
 
     @broker.subscriber(

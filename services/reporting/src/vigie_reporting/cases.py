@@ -1,5 +1,6 @@
 """Field cases (retours d'expérience), pure: what a case may say, how its free texts are masked,
-its GSUP domains, and the cases.v1 message of a change. No I/O (the SQL is in `case_store`).
+its GSUP domains, and the cases.v1 message of a change. No I/O (the SQL is in `case_store`);
+the closed lists and the messages' models are the contract's (vigie.contract.cases).
 
 A case names the kind of place, never an address; its texts are masked like an incident's
 description (e-mail addresses, phone numbers) and, because referents write about people, the
@@ -9,7 +10,7 @@ from __future__ import annotations
 
 import re
 from datetime import datetime
-from typing import Annotated, Any, Literal, TypeAlias, get_args
+from typing import Annotated, Any
 
 from pydantic import (
     AfterValidator,
@@ -21,40 +22,12 @@ from pydantic import (
     field_validator,
 )
 
+from vigie.contract.cases import ACTIONS, CASES_VERSION, Action, Outcome, PlaceKind
 from vigie.contract.nomenclature import Nomenclature, default_nomenclature
 from vigie.contract.privacy import mask_personal_data
 
-CASES_VERSION = 1
 PUBLISHED = "case.published"
 WITHDRAWN = "case.withdrawn"
-
-PlaceKind: TypeAlias = Literal[
-    "hall",
-    "cage_escalier",
-    "cave",
-    "parking",
-    "abords",
-    "local_commercial",
-    "local_commun",
-    "toiture",
-    "ascenseur",
-    "logement",
-    "espaces_verts",
-    "autre",
-]
-Action: TypeAlias = Literal[
-    "mediation",
-    "gardiennage_proximite",
-    "videoprotection",
-    "travaux_residentialisation",
-    "procedures_locatives",
-    "partenariat_police_clspd",
-    "autre",
-]
-Outcome: TypeAlias = Literal["resolu", "ameliore", "sans_effet", "en_cours"]
-PLACE_KINDS: tuple[str, ...] = get_args(PlaceKind)
-ACTIONS: tuple[str, ...] = get_args(Action)
-OUTCOMES: tuple[str, ...] = get_args(Outcome)
 
 CASE_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
 NAME_MASK = "[nom masqué]"

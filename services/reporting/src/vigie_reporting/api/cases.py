@@ -8,12 +8,13 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Path, Query, Response
 
+from vigie.contract.cases import Action
 from vigie.contract.nomenclature import Nomenclature
 from vigie.platform.api import ApiError, CurrentPrincipal
 from vigie_reporting import case_changes, case_store
 from vigie_reporting.access import case_author, network_member
 from vigie_reporting.api.deps import CasesOutbox, CurrentNomenclature, Db
-from vigie_reporting.cases import CASE_ID, Action, CaseIn, public_case
+from vigie_reporting.cases import CASE_ID, CaseIn, public_case
 from vigie_reporting.encoding import JsonResponse
 
 router = APIRouter(default_response_class=JsonResponse)
