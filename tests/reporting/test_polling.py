@@ -207,3 +207,23 @@ async def test_every_polled_answer_carries_a_tag_and_honours_it(reporting: Repor
     )
     assert elsewhere.status_code == 403
     assert tag
+
+
+async def test_a_change_elsewhere_keeps_the_tag_and_moves_those_above_it(
+    reporting: Reporting,
+) -> None:
+    await seed(reporting)
+    paths = {
+        "landy": SUMMARY,
+        "saint-denis": "/v1/territories/COM-93066/summary",
+        "france": "/v1/territories/FR/summary",
+        "ain": "/v1/territories/DEP-01/summary",
+    }
+    tags = {name: (await get(reporting, path)).headers["etag"] for name, path in paths.items()}
+    # Sémard is in Saint-Denis, as Landy is, but is not Landy.
+    await reporting.announce_counts([Count(SEMARD, D, "BIE-TAG", "hlm-a", 3)])
+    status = {
+        name: (await get(reporting, path, if_none_match=tags[name])).status_code
+        for name, path in paths.items()
+    }
+    assert status == {"landy": 304, "saint-denis": 200, "france": 200, "ain": 304}

@@ -56,6 +56,7 @@ class Heard:
     """What some counters.changed.v1 messages tell reporting."""
 
     days: list[date]  # the days they name, once each, sorted
+    territories: list[str]  # the territories they name, once each, sorted
     committed_at: datetime | None  # the latest commit they announce
     unreadable: int  # messages it could not read: what changed is unknown
 
@@ -64,6 +65,7 @@ def read_messages(bodies: Iterable[object]) -> Heard:
     """The days, the latest commit time and the count of unreadable messages of a batch (each
     body as decoded by FastStream: a JSON object, or bytes when it was not JSON)."""
     days: set[date] = set()
+    territories: set[str] = set()
     latest: datetime | None = None
     unreadable = 0
     for body in bodies:
@@ -81,17 +83,27 @@ def read_messages(bodies: Iterable[object]) -> Heard:
             unreadable += 1
             continue
         days.update(day for change in message.changes for day in change.days)
+        territories.update(change.territory_id for change in message.changes)
         if latest is None or message.committed_at > latest:
             latest = message.committed_at
-    return Heard(days=sorted(days), committed_at=latest, unreadable=unreadable)
+    return Heard(
+        days=sorted(days),
+        territories=sorted(territories),
+        committed_at=latest,
+        unreadable=unreadable,
+    )
 
 
 async def record(conn: Conn, heard: Heard) -> None:
-    """Mark the days dirty, move `as_of` on, and ask for a full rebuild after an unreadable
-    message, in one transaction: `as_of` never runs ahead of the days it covers."""
+    """Mark the days dirty, move the versions of the territories changed (and of those above
+    them) on, move `as_of` on, and ask for a full rebuild after an unreadable message, in one
+    transaction: `as_of` never runs ahead of the days it covers, and a version never moves
+    before the change it tags can be read (see api.polling)."""
     async with conn.transaction():
         if heard.days:
             await repository.add_dirty_days(conn, heard.days)
+        if heard.territories:
+            await repository.bump_versions(conn, heard.territories)
         if heard.committed_at is not None:
             await repository.heard_until(conn, heard.committed_at)
         if heard.unreadable:

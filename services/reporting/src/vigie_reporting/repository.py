@@ -62,6 +62,7 @@ DIRTY_DAYS_ADD = sql("dirty_days_add.sql")
 FRESHNESS_HEARD = sql("freshness_heard.sql")
 FULL_REBUILD_ASK = sql("full_rebuild_ask.sql")
 DATA_VERSION = sql("data_version.sql")
+VERSIONS_BUMP = sql("versions_bump.sql")
 GAP_BY_ANCESTOR = sql("gap_by_ancestor.sql")
 GAP_BY_ANCESTOR_DAILY = sql("gap_by_ancestor_daily.sql")
 
@@ -82,9 +83,9 @@ async def freshness(conn: Conn) -> dict[str, Any]:
     return dict(row)
 
 
-async def data_version(conn: Conn, territory_id: str | None) -> dict[str, Any]:
-    """What polled answers are computed from: `version`, `rebuilt_at`, and `known` (whether
-    the territory exists; True when none is asked)."""
+async def data_version(conn: Conn, territory_id: str) -> dict[str, Any]:
+    """What polled answers on a territory are computed from: its `version`, `rebuilt_at`, and
+    `known` (whether the territory exists)."""
     row = await conn.fetchrow(DATA_VERSION, territory_id)
     assert row is not None  # two one-row tables
     return dict(row)
@@ -280,6 +281,12 @@ async def add_dirty_days(conn: Conn, days: list[date]) -> None:
 async def heard_until(conn: Conn, committed_at: datetime) -> None:
     """Move `as_of` on to this commit time (never back)."""
     await conn.execute(FRESHNESS_HEARD, committed_at)
+
+
+async def bump_versions(conn: Conn, territories: list[str]) -> None:
+    """Move on the versions of these territories and of those above them (polled answers'
+    tags)."""
+    await conn.execute(VERSIONS_BUMP, territories)
 
 
 async def ask_full_rebuild(conn: Conn) -> None:

@@ -1,10 +1,9 @@
 """Conditional GETs for polled answers: an `ETag` and `304 Not Modified` without recomputing.
 
 A handler on a router built with `route_class=PolledRoute` takes `poll: Polled` and, once its
-access checks passed, calls
-`await poll.guard(territory_id=...)`. The guard reads what the answer is computed from (one
-row: the version of the counters heard, moved by every counters.changed.v1 batch recorded, and
-the last full rebuild of the roll-ups; see `sql/data_version.sql`), makes the tag from it and
+access checks passed, calls `await poll.guard(territory_id=...)`. The guard reads what the
+answer is computed from (the version of the territory's counters heard, and the last full
+rebuild of the roll-ups; see `sql/data_version.sql`), makes the tag from it and
 from what shapes the answer (`etags.make_tag`), and raises `NotModified` when If-None-Match
 names it; otherwise it sets `ETag`, `Cache-Control` and `Vary` on the answer. Handlers that
 build their own `JsonResponse` pass `headers=poll.headers`.
@@ -14,9 +13,12 @@ scope (role, landlord, territories: two keys of one scope share tags, as they sh
 today's date in Paris (default periods end today), and for answers listing open alerts, a
 digest of the alerts feed (it changes without any counter moving).
 
-The version is read from the database, not kept in memory: several reporting processes share
-one consumer group, so each hears only its partitions' messages. Read on the request's own
-connection, it is one round trip on two one-row tables.
+The version is the answer's territory's (`reporting_versions`, moved by every batch that changes
+it or a territory inside it: migrations/0006): a wall screen on one QPV keeps its 304s while
+events flow elsewhere; an answer on France changes with every batch. It is read from the
+database, not kept in memory: several reporting processes share one consumer group, so each
+hears only its partitions' messages. Read on the request's own connection, it is one round trip
+of primary-key probes.
 
 Not covered: a reload of the territory reference (`vigie territories load`) changes dwellings
 and names without moving the version; restart reporting after one, or poll without tags."""
@@ -32,6 +34,7 @@ from fastapi.routing import APIRoute
 
 from vigie.platform.api import CurrentPrincipal
 from vigie.platform.auth import Principal
+from vigie.platform.territories import COUNTRY_ID
 from vigie_reporting import repository
 from vigie_reporting.api.deps import Db
 from vigie_reporting.etags import CACHE_CONTROL, VARY, make_tag, none_match_fails
@@ -121,9 +124,10 @@ class Poll:
         extra: Sequence[str] = (),
     ) -> None:
         """Raise `NotModified` if the client holds the current answer; otherwise set the
-        headers the answer carries. `territory_id`: the answer's territory, never a 304 when
-        unknown (the handler's 404 follows); `alerts`: the open alerts the answer draws from."""
-        state = await repository.data_version(self._db, territory_id)
+        headers the answer carries. `territory_id`: the territory whose counters (its own and
+        its descendants') the answer reads, France by default; never a 304 when unknown (the
+        handler's 404 follows). `alerts`: the open alerts the answer draws from."""
+        state = await repository.data_version(self._db, territory_id or COUNTRY_ID)
         parts = [
             ANSWERS_REVISION,
             str(state["version"]),

@@ -1,5 +1,10 @@
--- A version of the counters reporting has heard of, for the entity tags of polled answers
--- (vigie_reporting.api.polling): it moves on with every counters.changed.v1 batch recorded.
--- `as_of` cannot serve: it is the latest commit time heard, and a message of another
--- partition announcing an older commit leaves it where it is while the counts change.
-ALTER TABLE reporting_freshness ADD COLUMN version bigint NOT NULL DEFAULT 0;
+-- A version per territory of the counters reporting has heard of, for the entity tags of polled
+-- answers (vigie_reporting.api.polling): a counters.changed.v1 batch moves the version of every
+-- territory it names and of every territory above them (an answer on a territory reads its
+-- descendants' counters). A territory without a row is at version 0. Per territory, so that a
+-- wall screen on one QPV keeps getting 304s while events flow elsewhere; `as_of` cannot serve
+-- (a message of another partition announcing an older commit leaves it where it is).
+CREATE TABLE reporting_versions (
+    territory_id text PRIMARY KEY,
+    version      bigint NOT NULL
+);
