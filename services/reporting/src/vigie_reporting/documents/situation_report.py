@@ -163,7 +163,7 @@ def _key_figures(inputs: SituationInputs, figures: SituationFigures) -> str:
     previous = inputs.period.previous()
     cards = (
         f"<div>Faits signalés<strong>{count_text(published.get('total'))}</strong></div>"
-        f"<div>Pour 1 000 logements sociaux<strong>{decimal_text(figures.rates.territory)}"
+        f"<div>Pour 1\u202f000 logements sociaux<strong>{decimal_text(figures.rates.territory)}"
         "</strong></div>"
         f"<div>Évolution sur la période précédente<strong>{change_text(figures.trend_pct)}"
         "</strong></div>"
@@ -186,9 +186,10 @@ def _key_figures(inputs: SituationInputs, figures: SituationFigures) -> str:
     )
     return (
         f"<div class='key'>{cards}</div>"
-        "<h2>Faits pour 1 000 logements sociaux</h2>"
+        "<h2>Faits pour 1\u202f000 logements sociaux</h2>"
         "<table><tr><th>Territoire</th><th class='n'>Faits</th>"
-        "<th class='n'>Logements sociaux</th><th class='n'>Faits pour 1 000 logements</th></tr>"
+        "<th class='n'>Logements sociaux</th>"
+        "<th class='n'>Faits pour 1\u202f000 logements</th></tr>"
         f"{body}</table>"
         f"<p class='note'>Période précédente (du {day_text(previous.start)} au "
         f"{day_text(previous.end)}) : {count_text(published.get('previous_total'))} faits.</p>"
@@ -204,8 +205,9 @@ def _map_section(
     if not own:
         return "<h2>Carte</h2><p>Aucun périmètre de QPV connu pour ce territoire.</p>"
     lettered = len(own) <= LEGEND_MAX
-    frame = [r for q in own for r in outlines[q.territory_id].rings]
-    box = _box(frame)
+    box = _box([r for q in own for r in outlines[q.territory_id].rings])
+    west, south, east, north = box
+    frame = [[(west, south), (east, south), (east, north), (west, north)]]
     own_ids = {q.territory_id for q in own}
     shapes = [
         Shape(rings=outline.rings, style=NEIGHBOUR)
@@ -220,7 +222,7 @@ def _map_section(
     rows = "".join(
         f"<tr><td>{_letter(i) if lettered else ''}</td><td>{escape(q.name)}</td>"
         f"<td>{escape(q.territory_id)}</td>"
-        f"<td class='n'>{count_text(figures.value(f'qpv.{q.territory_id}.dwellings'))}</td></tr>"
+        f"<td class='n'>{count_text(_dwellings_of(q.territory_id, inputs, figures))}</td></tr>"
         for i, q in enumerate(own[:LEGEND_MAX])
     )
     more = ""
@@ -395,6 +397,13 @@ def _method_section(inputs: SituationInputs) -> str:
 # --- Helpers -----------------------------------------------------------------------------------
 
 
+def _dwellings_of(qpv_id: str, inputs: SituationInputs, figures: SituationFigures) -> int | None:
+    """A QPV's published dwellings (the territory's own when the report is about that QPV)."""
+    if qpv_id == inputs.place["territory_id"]:
+        return figures.value("dwellings")
+    return figures.value(f"qpv.{qpv_id}.dwellings")
+
+
 def _letter(index: int) -> str:
     """A, B, … Z, then AA, AB…: map labels that are not numbers."""
     letters = ""
@@ -408,8 +417,9 @@ def _letter(index: int) -> str:
 def _box(rings: Sequence[Ring]) -> tuple[float, float, float, float]:
     lons = [x for ring in rings for x, _ in ring]
     lats = [y for ring in rings for _, y in ring]
-    pad_x = (max(lons) - min(lons)) * 0.05 + 0.002
-    pad_y = (max(lats) - min(lats)) * 0.05 + 0.002
+    # Room around the territory for its neighbours, more for a single small QPV.
+    pad_x = (max(lons) - min(lons)) * 0.15 + 0.004
+    pad_y = (max(lats) - min(lats)) * 0.15 + 0.003
     return (min(lons) - pad_x, min(lats) - pad_y, max(lons) + pad_x, max(lats) + pad_y)
 
 
