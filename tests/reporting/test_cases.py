@@ -81,8 +81,8 @@ async def test_access_matrix_and_authorship(reporting: Reporting) -> None:
     assert (await r.get("/v1/cases", partner)).status_code == 403
     assert (await put(r, "p", HALL, partner)).status_code == 403
 
-    # Only the author's landlord edits or withdraws; admins and territory managers write none.
-    for token in (other, manager, ADMIN_TOKEN):
+    # Only the author's landlord (or an admin) edits or withdraws; territory managers write none.
+    for token in (other, manager):
         assert (await put(r, "hall-landy", HALL, token)).status_code == 403
         refused = await r.client.delete("/v1/cases/hall-landy", headers=bearer(token))
         assert refused.status_code == 403
@@ -90,6 +90,28 @@ async def test_access_matrix_and_authorship(reporting: Reporting) -> None:
     assert edited.status_code == 200
     assert edited.json()["revision"] == 2
     assert (await r.get("/v1/cases/hall-landy", other)).json()["outcome"] == "resolu"
+
+    by_admin = await put(r, "hall-landy", {**HALL, "title": "Hall squatté"}, ADMIN_TOKEN)
+    assert by_admin.status_code == 200
+    assert by_admin.json()["landlord_id"] == "HLM-A"  # still the author's case
+    # An admin names the landlord of a new case.
+    unnamed = await put(r, "by-admin", PARKING, ADMIN_TOKEN)
+    assert unnamed.status_code == 422
+    assert [e["field"] for e in unnamed.json()["errors"]] == ["landlord_id"]
+    named = await r.client.put(
+        "/v1/cases/by-admin",
+        params={"landlord_id": "HLM-C"},
+        json=PARKING,
+        headers=bearer(ADMIN_TOKEN),
+    )
+    assert named.status_code == 201
+    assert named.json()["landlord_id"] == "HLM-C"
+    assert (
+        await r.client.delete("/v1/cases/by-admin", headers=bearer(ADMIN_TOKEN))
+    ).status_code == 204
+    # A refused caller is refused before its body is looked at.
+    assert (await put(r, "x", {"title": ""}, partner)).status_code == 403
+    assert (await put(r, "x", {"title": ""}, manager)).status_code == 403
 
     gone = await r.client.delete("/v1/cases/hall-landy", headers=bearer(author))
     assert gone.status_code == 204

@@ -17,7 +17,9 @@
   `/v1/live/alerts/{id}/mobilisations`): staff contacts never reach a partner key, whatever
   the alerts service would answer.
   A case is written, edited and withdrawn by its author, the landlord of the key that created
-  it (any of its landlord or manager keys); an admin writes none but may hide any.
+  it (any of its landlord or manager keys); an admin may do all of it for any landlord (naming
+  the landlord of a new case), and alone hides and shows cases. Managers bound to territories
+  only write none.
 """
 
 from __future__ import annotations
@@ -63,8 +65,11 @@ def network_member(principal: Principal) -> None:
         raise ApiError(403, "forbidden", "reserved to the landlords' network (not partner keys)")
 
 
-def case_author(principal: Principal) -> str:
-    """The landlord a new or edited case belongs to; 403 for keys bound to no landlord."""
+def case_author(principal: Principal) -> str | None:
+    """The landlord whose cases the caller writes; None for an admin (any landlord's); 403 for
+    keys bound to no landlord."""
+    if principal.is_admin:
+        return None
     if principal.role in ("landlord", "manager") and principal.landlord_id:
         return principal.landlord_id
     raise ApiError(

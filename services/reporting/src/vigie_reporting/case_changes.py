@@ -23,20 +23,26 @@ async def put_case(
     case_id: str,
     body: CaseIn,
     *,
-    landlord_id: str,
+    author: str | None,
+    landlord_of_new: str | None,
     author_key_id: str,
     nomenclature: Nomenclature,
 ) -> tuple[dict[str, Any], bool]:
-    """Create or replace a case of `landlord_id`'s; the case as shown and whether it is new."""
+    """Create or replace a case; the case as shown and whether it is new. `author`: the
+    caller's landlord (None: an admin, who edits any case and names the landlord of a new one
+    in `landlord_of_new`)."""
     values = body.model_dump()
     values["domains"] = domains_of(body.categories, nomenclature)
     async with conn.transaction():
         current = await case_store.lock_case(conn, case_id)
         if current is not None:
-            if current["landlord_id"] != landlord_id:
+            if author is not None and current["landlord_id"] != author:
                 raise ApiError(403, "forbidden", "only the case's author may edit it")
             if current["withdrawn_at"] is not None:
                 raise ApiError(409, "withdrawn", f"case {case_id} was withdrawn; use a new id")
+            landlord_id = current["landlord_id"]
+        else:
+            landlord_id = author or _landlord_named(landlord_of_new)
         created = await case_store.upsert_case(
             conn, case_id, landlord_id=landlord_id, author_key_id=author_key_id, values=values
         )
@@ -48,13 +54,14 @@ async def put_case(
     return public_case(row, with_moderation=True), created
 
 
-async def withdraw_case(conn: Conn, case_id: str, *, landlord_id: str) -> None:
-    """The author withdraws a case (404 if gone already, 403 for anyone else)."""
+async def withdraw_case(conn: Conn, case_id: str, *, author: str | None) -> None:
+    """The author (or an admin: `author` None) withdraws a case; 404 if gone already, 403 for
+    anyone else."""
     async with conn.transaction():
         current = await case_store.lock_case(conn, case_id)
         if current is None or current["withdrawn_at"] is not None:
             raise _not_found(case_id)
-        if current["landlord_id"] != landlord_id:
+        if author is not None and current["landlord_id"] != author:
             raise ApiError(403, "forbidden", "only the case's author may withdraw it")
         await case_store.withdraw_case(conn, case_id)
         row = await _row(conn, case_id)
@@ -65,9 +72,8 @@ async def withdraw_case(conn: Conn, case_id: str, *, landlord_id: str) -> None:
 async def hide_case(
     conn: Conn, case_id: str, *, hidden: bool, principal: Principal, reason: str | None
 ) -> dict[str, Any]:
-    """An admin hides a case from the network, or shows it again; the case as shown."""
-    if not principal.is_admin:
-        raise ApiError(403, "forbidden", "only an admin may hide or show a case")
+    """An admin (the caller checked) hides a case from the network, or shows it again; the
+    case as shown."""
     async with conn.transaction():
         current = await case_store.lock_case(conn, case_id)
         if current is None or current["withdrawn_at"] is not None:
@@ -88,6 +94,17 @@ async def hide_case(
             message = published_message(public_case(row, with_moderation=False))
             await case_store.add_message(conn, case_id, message)
     return public_case(row, with_moderation=True)
+
+
+def _landlord_named(landlord_id: str | None) -> str:
+    if not landlord_id:
+        raise ApiError(
+            422,
+            "invalid",
+            "the request is invalid",
+            errors=[{"field": "landlord_id", "message": "an admin names the new case's landlord"}],
+        )
+    return landlord_id
 
 
 async def _row(conn: Conn, case_id: str) -> dict[str, Any]:

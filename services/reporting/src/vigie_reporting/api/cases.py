@@ -6,14 +6,15 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Body, Path, Query, Response
+from fastapi import APIRouter, Body, Depends, Path, Query, Response
 
 from vigie.contract.cases import Action
 from vigie.contract.nomenclature import Nomenclature
-from vigie.platform.api import ApiError, CurrentPrincipal
+from vigie.platform.api import ApiError, CurrentPrincipal, require_role
+from vigie.platform.auth import Principal
 from vigie_reporting import case_changes, case_store
 from vigie_reporting.access import case_author, network_member
-from vigie_reporting.api.deps import CasesOutbox, CurrentNomenclature, Db
+from vigie_reporting.api.deps import CasesOutbox, CurrentNomenclature, Db, Member
 from vigie_reporting.cases import CASE_ID, CaseIn, public_case
 from vigie_reporting.encoding import JsonResponse
 
@@ -21,26 +22,42 @@ router = APIRouter(default_response_class=JsonResponse)
 
 CaseId = Annotated[str, Path(pattern=CASE_ID.pattern, description="chosen by the author")]
 HideReason = Annotated[str | None, Body(embed=True, max_length=500)]
+LandlordOfNew = Annotated[
+    str | None, Query(min_length=1, max_length=64, description="admins: a new case's landlord")
+]
+
+
+# Access is decided in dependencies, so that a refused caller gets its 403 before any
+# validation of what it sent.
+def _author(principal: CurrentPrincipal) -> str | None:
+    network_member(principal)
+    return case_author(principal)
+
+
+Author = Annotated[str | None, Depends(_author)]
+Admin = Annotated[Principal, Depends(require_role())]
 
 
 @router.put("/cases/{case_id}")
 async def put_case(
     case_id: CaseId,
+    author: Author,
+    principal: Member,
     body: CaseIn,
     db: Db,
     loaded: CurrentNomenclature,
-    principal: CurrentPrincipal,
     response: Response,
     outbox: CasesOutbox,
+    landlord_id: LandlordOfNew = None,
 ) -> dict[str, Any]:
-    """Create (201) or replace (200) a case; only its author's landlord may replace it."""
-    network_member(principal)
-    landlord_id = case_author(principal)
+    """Create (201) or replace (200) a case; only its author's landlord (or an admin, who names
+    the landlord of a new case in `landlord_id`) may."""
     case, created = await case_changes.put_case(
         db,
         case_id,
         body,
-        landlord_id=landlord_id,
+        author=author,
+        landlord_of_new=landlord_id,
         author_key_id=principal.key_id,
         nomenclature=loaded,
     )
@@ -50,9 +67,8 @@ async def put_case(
 
 
 @router.get("/cases/{case_id}")
-async def get_case(case_id: CaseId, db: Db, principal: CurrentPrincipal) -> dict[str, Any]:
+async def get_case(case_id: CaseId, principal: Member, db: Db) -> dict[str, Any]:
     """One case; a hidden one only for its author and admins, a withdrawn one for nobody."""
-    network_member(principal)
     row = await case_store.get_case(db, case_id)
     if row is None or row["withdrawn_at"] is not None:
         raise ApiError(404, "not_found", f"no case {case_id}")
@@ -63,12 +79,9 @@ async def get_case(case_id: CaseId, db: Db, principal: CurrentPrincipal) -> dict
 
 
 @router.delete("/cases/{case_id}", status_code=204)
-async def withdraw_case(
-    case_id: CaseId, db: Db, principal: CurrentPrincipal, outbox: CasesOutbox
-) -> Response:
+async def withdraw_case(case_id: CaseId, author: Author, db: Db, outbox: CasesOutbox) -> Response:
     """The author withdraws a case: it leaves every search (cases.v1 says `case.withdrawn`)."""
-    network_member(principal)
-    await case_changes.withdraw_case(db, case_id, landlord_id=case_author(principal))
+    await case_changes.withdraw_case(db, case_id, author=author)
     outbox.wake()
     return Response(status_code=204)
 
@@ -76,8 +89,8 @@ async def withdraw_case(
 @router.post("/cases/{case_id}/hide")
 async def hide_case(
     case_id: CaseId,
+    principal: Admin,
     db: Db,
-    principal: CurrentPrincipal,
     outbox: CasesOutbox,
     reason: HideReason = None,
 ) -> dict[str, Any]:
@@ -91,7 +104,7 @@ async def hide_case(
 
 @router.post("/cases/{case_id}/show")
 async def show_case(
-    case_id: CaseId, db: Db, principal: CurrentPrincipal, outbox: CasesOutbox
+    case_id: CaseId, principal: Admin, db: Db, outbox: CasesOutbox
 ) -> dict[str, Any]:
     """An admin shows a hidden case again."""
     case = await case_changes.hide_case(db, case_id, hidden=False, principal=principal, reason=None)
@@ -101,9 +114,9 @@ async def show_case(
 
 @router.get("/cases")
 async def search_cases(
+    principal: Member,
     db: Db,
     loaded: CurrentNomenclature,
-    principal: CurrentPrincipal,
     category: Annotated[list[str] | None, Query(max_length=20)] = None,
     domain: str | None = None,
     action: Action | None = None,
@@ -113,7 +126,7 @@ async def search_cases(
 ) -> dict[str, Any]:
     """Visible cases, newest first: any of the `category` codes (repeatable), a GSUP `domain`,
     an `action`, and `q` searched in French in the title, situation and result."""
-    network_member(principal)
+    del principal  # a member of the network reads every visible case
     _check_codes(category=category, domain=domain, loaded=loaded)
     filters = case_store.Filters(
         categories=sorted(set(category)) if category else None,

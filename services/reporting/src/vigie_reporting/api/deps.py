@@ -12,7 +12,9 @@ import asyncpg
 from fastapi import Depends, Request
 
 from vigie.contract.nomenclature import Nomenclature
-from vigie.platform.api import ApiError
+from vigie.platform.api import ApiError, CurrentPrincipal
+from vigie.platform.auth import Principal
+from vigie_reporting.access import network_member
 from vigie_reporting.alerts_feed import AlertsFeed
 from vigie_reporting.cases_publisher import CasePublisher
 from vigie_reporting.repository import Conn
@@ -60,7 +62,14 @@ def cases_outbox(app: AppResources) -> CasePublisher:
     return app.cases
 
 
+def member(principal: CurrentPrincipal) -> Principal:
+    """The caller, when a member of the landlords' network (403 for partner keys)."""
+    network_member(principal)
+    return principal
+
+
 Db = Annotated[Conn, Depends(connection)]
 CurrentNomenclature = Annotated[Nomenclature, Depends(nomenclature)]
 Alerts = Annotated[AlertsFeed, Depends(alerts_feed)]
 CasesOutbox = Annotated[CasePublisher, Depends(cases_outbox)]
+Member = Annotated[Principal, Depends(member)]

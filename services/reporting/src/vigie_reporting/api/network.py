@@ -11,10 +11,9 @@ from urllib.parse import quote
 from fastapi import APIRouter, Header, Query, Request
 from fastapi.responses import Response
 
-from vigie.platform.api import ApiError, CurrentPrincipal
-from vigie_reporting.access import network_member
+from vigie.platform.api import ApiError
 from vigie_reporting.alerts_feed import AlertsFeed, AlertsUnavailable
-from vigie_reporting.api.deps import Alerts
+from vigie_reporting.api.deps import Alerts, Member
 
 router = APIRouter()
 Authorization = Annotated[str | None, Header()]
@@ -40,13 +39,13 @@ async def _relay(
 
 @router.get("/live/referents")
 async def referents(
+    principal: Member,
     feed: Alerts,
-    principal: CurrentPrincipal,
     territory_id: Annotated[str, Query(min_length=1, max_length=64)],
     authorization: Authorization = None,
 ) -> Response:
     """The referents covering a territory (alerts' `GET /v1/referents?territory_id=`)."""
-    network_member(principal)
+    del principal  # a member of the network; the alerts service decides the rest
     return await _relay(
         feed,
         "GET",
@@ -58,10 +57,10 @@ async def referents(
 
 @router.get("/live/alerts/{alert_id}/mobilisations")
 async def mobilisations(
-    alert_id: str, feed: Alerts, principal: CurrentPrincipal, authorization: Authorization = None
+    alert_id: str, principal: Member, feed: Alerts, authorization: Authorization = None
 ) -> Response:
     """An alert's signalements and their follow-up (alerts' `GET /v1/alerts/{id}/mobilisations`)."""
-    network_member(principal)
+    del principal  # a member of the network; the alerts service decides the rest
     path = f"alerts/{quote(alert_id, safe='')}/mobilisations"
     return await _relay(feed, "GET", path, authorization=authorization)
 
@@ -70,13 +69,13 @@ async def mobilisations(
 async def mobilise(
     alert_id: str,
     request: Request,
+    principal: Member,
     feed: Alerts,
-    principal: CurrentPrincipal,
     authorization: Authorization = None,
 ) -> Response:
     """Send a signalement `{"note", "contact_ids"?}` to the territory's partner contacts
     (alerts' `POST /v1/alerts/{id}/mobilisations`, which decides who may)."""
-    network_member(principal)
+    del principal  # a member of the network; the alerts service decides the rest
     path = f"alerts/{quote(alert_id, safe='')}/mobilisations"
     body = await request.body()
     return await _relay(feed, "POST", path, authorization=authorization, body=body or b"{}")
