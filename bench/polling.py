@@ -186,7 +186,7 @@ async def lookup_cost(dsn: str, territory_id: str, *, n: int = 2000) -> float:
         timings = []
         for _ in range(n):
             started = time.perf_counter()
-            await conn.fetchrow(DATA_VERSION, territory_id)
+            await conn.fetchrow(DATA_VERSION, [territory_id])
             timings.append((time.perf_counter() - started) * 1e6)
     finally:
         await conn.close()

@@ -191,6 +191,8 @@ async def test_every_polled_answer_carries_a_tag_and_honours_it(reporting: Repor
         (f"/v1/territories/{LANDY}/complaint-gap", ADMIN_TOKEN),
         (f"/v1/shared/territories/{LANDY}/summary", partner),
         (f"/v1/shared/territories/{LANDY}/complaint-gap", partner),
+        (f"/v1/shared/territories/{LANDY}/timeseries", partner),
+        ("/v1/shared/rankings", partner),
     ]
     for path, token in paths:
         first = await get(reporting, path, token=token)
@@ -227,3 +229,21 @@ async def test_a_change_elsewhere_keeps_the_tag_and_moves_those_above_it(
         for name, path in paths.items()
     }
     assert status == {"landy": 304, "saint-denis": 200, "france": 200, "ain": 304}
+
+
+async def test_an_answer_on_several_territories_moves_with_any_of_them(
+    reporting: Reporting,
+) -> None:
+    await seed(reporting)
+    partner = await reporting.key("partner", territory_ids=[LANDY, BOURG])
+    first = await get(reporting, "/v1/shared/rankings", token=partner)
+    assert first.status_code == 200
+    tag = first.headers["etag"]
+    await reporting.announce_counts([Count(SEMARD, D, "BIE-TAG", "hlm-a", 3)])  # neither
+    assert (
+        await get(reporting, "/v1/shared/rankings", token=partner, if_none_match=tag)
+    ).status_code == 304
+    await reporting.announce_counts([Count(BOURG, D, "BIE-TAG", "hlm-a", 3)])
+    moved = await get(reporting, "/v1/shared/rankings", token=partner, if_none_match=tag)
+    assert moved.status_code == 200
+    assert moved.headers["etag"] != tag

@@ -83,10 +83,10 @@ async def freshness(conn: Conn) -> dict[str, Any]:
     return dict(row)
 
 
-async def data_version(conn: Conn, territory_id: str) -> dict[str, Any]:
-    """What polled answers on a territory are computed from: its `version`, `rebuilt_at`, and
-    `known` (whether the territory exists)."""
-    row = await conn.fetchrow(DATA_VERSION, territory_id)
+async def data_version(conn: Conn, territory_ids: list[str]) -> dict[str, Any]:
+    """What polled answers on territories (distinct) are computed from: their `version`,
+    `rebuilt_at`, and `known` (whether they all exist)."""
+    row = await conn.fetchrow(DATA_VERSION, territory_ids)
     assert row is not None  # two one-row tables
     return dict(row)
 

@@ -119,15 +119,19 @@ class Poll:
     async def guard(
         self,
         *,
-        territory_id: str | None = None,
+        territory_id: str | list[str] | None = None,
         alerts: list[dict[str, Any]] | None = None,
         extra: Sequence[str] = (),
     ) -> None:
         """Raise `NotModified` if the client holds the current answer; otherwise set the
-        headers the answer carries. `territory_id`: the territory whose counters (its own and
-        its descendants') the answer reads, France by default; never a 304 when unknown (the
-        handler's 404 follows). `alerts`: the open alerts the answer draws from."""
-        state = await repository.data_version(self._db, territory_id or COUNTRY_ID)
+        headers the answer carries. `territory_id`: the territory (or territories) whose
+        counters (their own and their descendants') the answer reads, France by default; never
+        a 304 when one is unknown (the handler's 404 follows). `alerts`: the open alerts the
+        answer draws from."""
+        if territory_id is None:
+            territory_id = COUNTRY_ID
+        ids = [territory_id] if isinstance(territory_id, str) else sorted(set(territory_id))
+        state = await repository.data_version(self._db, ids)
         parts = [
             ANSWERS_REVISION,
             str(state["version"]),

@@ -24,12 +24,13 @@ from vigie_reporting.api.common import (
     territory_of,
 )
 from vigie_reporting.api.deps import Db
+from vigie_reporting.api.polling import Polled, PolledRoute
 from vigie_reporting.encoding import JsonResponse
 from vigie_reporting.periods import Bucket, Period, bucket_starts
 from vigie_reporting.repository import Conn
 from vigie_reporting.shared_figures import Place, Scope, published_ranking, published_series
 
-router = APIRouter(default_response_class=JsonResponse)
+router = APIRouter(default_response_class=JsonResponse, route_class=PolledRoute)
 # A partner key names a few territories; more in one ranking is a mistake, not a use.
 MAX_WITHIN = 20
 
@@ -48,6 +49,7 @@ async def shared_place(db: Conn, principal: Principal, territory_id: str) -> dic
 async def shared_timeseries(
     principal: CurrentPrincipal,
     db: Db,
+    poll: Polled,
     territory_id: TerritoryId,
     bucket: Bucket = "month",
     start: FromDate = None,
@@ -57,6 +59,7 @@ async def shared_timeseries(
     hidden (None); the total is the series' sum, published with it."""
     period = period_of(start, end)
     place = await shared_place(db, principal, territory_id)
+    await poll.guard(territory_id=territory_id)
     found = await repository.timeseries(
         db,
         territory_id,
@@ -79,6 +82,7 @@ async def shared_timeseries(
 async def shared_rankings(
     principal: CurrentPrincipal,
     db: Db,
+    poll: Polled,
     start: FromDate = None,
     end: ToDate = None,
     within: Annotated[list[str] | None, Query(max_length=MAX_WITHIN)] = None,
@@ -96,6 +100,7 @@ async def shared_rankings(
             errors=[{"field": "within", "message": "required for a key that covers all"}],
         )
     places = [await shared_place(db, principal, territory_id) for territory_id in wanted]
+    await poll.guard(territory_id=wanted)
     scopes = [await _scope(db, place, period) for place in places]
     fresh = await repository.freshness(db)
     return {
