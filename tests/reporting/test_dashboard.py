@@ -143,7 +143,7 @@ async def test_the_dashboard_draws_and_drills_down_to_a_qpv(
         # An admin (or a manager) acknowledges from the page, through reporting's relay.
         await page.click(f'#alerts [data-alert="al-{LANDY}"] button.ack')
         await page.wait_for_function(
-            f"""document.querySelector('#alerts [data-alert="al-{LANDY}"] .level')"""
+            f"""() => document.querySelector('#alerts [data-alert="al-{LANDY}"] .level')"""
             ".textContent.includes('pris en compte')"
         )
         assert [(a[0], a[1]) for a in fake.acknowledgements] == [
@@ -154,13 +154,14 @@ async def test_the_dashboard_draws_and_drills_down_to_a_qpv(
         # Drill down: région, département (perimeters now), then a click on a QPV.
         await page.select_option("#pick-region", "REG-11")
         await page.wait_for_function(
-            "document.querySelector('#territory-name').textContent === 'Île-de-France'"
+            "() => document.querySelector('#territory-name').textContent === 'Île-de-France'"
         )
         await page.select_option("#pick-departement", "DEP-93")
         await page.wait_for_selector(f'#map path.qpv[data-territory="{LANDY}"]')
         await page.click(f'#map path.qpv[data-territory="{LANDY}"]')
         await page.wait_for_function(
-            "document.querySelector('#territory-name').textContent === 'Plaine - Landy - Bailly'"
+            "() => document.querySelector('#territory-name').textContent"
+            " === 'Plaine - Landy - Bailly'"
         )
         await page.wait_for_selector(f'#map path.qpv.selected[data-territory="{LANDY}"]')
         assert await page.text_content("#kpis .kpi:first-child .value") == "15"
@@ -203,7 +204,7 @@ async def test_the_dashboard_asks_for_a_token_copes_without_alerts_and_shows_par
         await page.click("#login-form button")
         await page.wait_for_selector("#map circle.qpv")
         await page.wait_for_function(
-            "document.querySelector('#live').textContent === 'alertes indisponibles'"
+            "() => document.querySelector('#live').textContent === 'alertes indisponibles'"
         )
         assert await page.text_content("#alerts") == "Aucune alerte ouverte."
 
@@ -213,7 +214,8 @@ async def test_the_dashboard_asks_for_a_token_copes_without_alerts_and_shows_par
         shared.on("pageerror", lambda error: errors.append(str(error)))
         await shared.goto(f"{url}/#token={partner}")
         await shared.wait_for_function(
-            "document.querySelector('#territory-name').textContent === 'Plaine - Landy - Bailly'"
+            "() => document.querySelector('#territory-name').textContent"
+            " === 'Plaine - Landy - Bailly'"
         )
         assert await shared.text_content("#kpis .kpi:first-child .value") == "15"
         breakdown = await shared.text_content("#breakdown")

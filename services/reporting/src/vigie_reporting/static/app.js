@@ -14,6 +14,7 @@ const DOMAIN_COLOURS = {
 };
 const RAMP = ["#fff3c4", "#fed976", "#feb24c", "#fd8d3c", "#f03b20", "#bd0026"];
 const EMPTY = "#dfe5ec";
+const MASKED = "#b8c2cc"; /* a suppressed count (shared view): not zero, not a rate */
 const OVERSEAS = { 1: "Guadeloupe", 2: "Martinique", 3: "Guyane", 4: "La Réunion", 6: "Mayotte" };
 const overseas = (regionCode) => OVERSEAS[Number(regionCode)];
 const KIND_LABEL = { pays: "Pays", region: "Région", departement: "Département", commune: "Commune", qpv: "Quartier prioritaire" };
@@ -27,11 +28,12 @@ const state = {
 
 /* ---------- small helpers ---------- */
 const $ = (id) => document.getElementById(id);
+/* `style` goes through the CSSOM: the Content-Security-Policy refuses style attributes. */
 function el(tag, attrs = {}, children = []) {
   const node = document.createElement(tag);
   for (const [k, v] of Object.entries(attrs)) {
     if (k === "text") node.textContent = v; else if (k.startsWith("on")) node.addEventListener(k.slice(2), v);
-    else node.setAttribute(k, v);
+    else if (k === "style") node.style.cssText = v; else node.setAttribute(k, v);
   }
   for (const child of [].concat(children)) if (child != null) node.append(child);
   return node;
@@ -135,6 +137,7 @@ async function start() {
   if (state.shared) {
     state.current = state.me.territory_ids[0];
     $("export").hidden = true;
+    $("report").hidden = false;
   }
   const linked = hashTerritory();
   if (linked && !state.shared) state.current = linked;
@@ -172,7 +175,7 @@ function placesOf(kind, filter = () => true) {
 function fillPickers() {
   const region = $("pick-region"), dep = $("pick-departement");
   if (state.shared) {
-    region.replaceChildren(...state.me.territory_ids.map((id) => el("option", { value: id, text: id })));
+    region.replaceChildren(...state.me.territory_ids.map((id) => el("option", { value: id, text: nameOf(id) })));
     dep.hidden = true;
     region.onchange = () => select(region.value);
     return;
@@ -218,7 +221,7 @@ async function render() {
       api(`/v1/territories/${id}/summary`, period),
       api(`/v1/territories/${id}/timeseries`, { ...period, bucket }),
       api("/v1/rankings", { ...period, within: context, metric: "rate_per_1000_dwellings", limit: 5000 }),
-      api("/v1/complaint-gap", { ...period, group_by: "category", territory_id: id }),
+      api(`/v1/territories/${encodeURIComponent(id)}/complaint-gap`, period),
       api("/v1/complaint-gap", { ...period, group_by: "territory", territory_id: id }),
     ]);
     renderHeader(summary);
@@ -305,18 +308,18 @@ function projector(points, box) {
   const ox = box.x + (box.w - w * scale) / 2, oy = box.y + (box.h - h * scale) / 2;
   return ([lon, lat]) => [ox + (lon - x0) * k * scale, oy + (y1 - lat) * scale];
 }
-function renderMap(items, context, selected) {
+function renderMap(items, context, selected, opts = {}) {
   const W = 600, H = 545;
   const byId = new Map(items.map((i) => [i.territory_id, i]));
   const { colour, breaks, shade } = colourScale(items.map((i) => i.rate_per_1000_dwellings || 0));
   const root = svg("svg", { viewBox: `0 0 ${W} ${H}`, preserveAspectRatio: "xMidYMid meet" });
   const kind = (state.places.get(context) || { kind: "pays" }).kind;
-  const shapes = kind === "departement";
+  const shapes = opts.shapes ?? kind === "departement";
   const entries = items.map((i) => [i, state.geo.get(i.territory_id)]).filter(([, g]) => g);
   const title = (i) => `${i.name} (${i.departement_code}) — ${fmt(i.count)} faits, ${i.rate_per_1000_dwellings == null ? "taux —" : `${rate(i.rate_per_1000_dwellings)} ‰`}`;
   const draw = (group, list, project, radius) => {
     for (const [item, geo] of list) {
-      const attrs = { class: `qpv${item.territory_id === selected ? " selected" : ""}`, fill: colour(item.rate_per_1000_dwellings), "data-territory": item.territory_id, onclick: () => select(item.territory_id) };
+      const attrs = { class: `qpv${item.territory_id === selected ? " selected" : ""}`, fill: item.count == null ? MASKED : colour(item.rate_per_1000_dwellings), "data-territory": item.territory_id, onclick: () => select(item.territory_id) };
       let shape;
       if (shapes) {
         const d = geo.rings.map((ring) => `M${ring.map((p) => project(p).map((v) => v.toFixed(1)).join(",")).join("L")}Z`).join("");
@@ -355,6 +358,7 @@ function renderMap(items, context, selected) {
     low = b;
   });
   if (items.some((i) => i.rate_per_1000_dwellings)) legend.push(el("span", { class: "sw", style: `background:${shade(breaks.length)}` }), el("span", { text: `> ${rate(low)}` }));
+  if (items.some((i) => i.count == null)) legend.push(el("span", { class: "sw", style: `background:${MASKED}` }), el("span", { text: "masqué (< 5)" }));
   $("legend").replaceChildren(...legend);
   $("map-hint").textContent = shapes ? "périmètres des QPV — cliquez un quartier" : "un point par QPV (taille : logements sociaux) — cliquez un quartier";
 }
@@ -363,7 +367,7 @@ function renderMap(items, context, selected) {
 function renderTrend(series) {
   const W = 640, H = 240, L = 40, B = 24, T = 10;
   const points = series.points;
-  const top = Math.max(1, ...points.map((p) => p.incidents));
+  const top = Math.max(1, ...points.map((p) => p.incidents || 0));
   const step10 = 10 ** Math.floor(Math.log10(top / 4 || 1));
   // Four gridlines at a round whole step (1, 2, 3, 4, 5, 6, 8 × 10^k).
   const tick = Math.max(1, [1, 2, 3, 4, 5, 6, 8, 10].map((m) => m * step10).find((t) => t * 4 >= top) || step10 * 10);
@@ -377,18 +381,34 @@ function renderTrend(series) {
     root.append(svg("text", { class: "axis", x: L - 6, y: y(v) + 3, "text-anchor": "end", text: NF.format(v) }));
   }
   const every = Math.ceil(points.length / 8);
+  const month = new Intl.DateTimeFormat("fr-FR", { month: "short", year: "2-digit", timeZone: "UTC" });
+  const tickLabel = (iso) => (series.bucket === "month" ? month.format(new Date(`${iso}T12:00:00Z`)) : frDate(iso).slice(0, 5));
   points.forEach((p, n) => {
     const x = L + n * step;
+    if (p.incidents == null) {
+      const masked = svg("text", { class: "axis masked", x: x + step / 2, y: H - B - 4, "text-anchor": "middle", text: "< 5" });
+      masked.append(svg("title", { text: `${frDate(p.bucket)} : moins de 5 faits (masqué)` }));
+      root.append(masked);
+      if (n % every === 0) root.append(svg("text", { class: "axis", x: x + step / 2, y: H - 8, "text-anchor": "middle", text: tickLabel(p.bucket) }));
+      return;
+    }
     const bar = svg("rect", { class: "bar", x: x + step * 0.12, width: Math.max(step * 0.76, 1), y: y(p.incidents), height: H - B - y(p.incidents), rx: 2 });
-    bar.append(svg("title", { text: `${frDate(p.bucket)} : ${NF.format(p.incidents)} faits, ${NF.format(p.plainte)} plaintes` }));
+    bar.append(svg("title", { text: `${frDate(p.bucket)} : ${fmt(p.incidents)} faits, ${fmt(p.plainte)} plaintes` }));
     root.append(bar);
-    if (n % every === 0) root.append(svg("text", { class: "axis", x: x + step / 2, y: H - 8, "text-anchor": "middle", text: frDate(p.bucket).slice(0, 5) }));
+    if (n % every === 0) root.append(svg("text", { class: "axis", x: x + step / 2, y: H - 8, "text-anchor": "middle", text: tickLabel(p.bucket) }));
   });
-  const line = points.map((p, n) => `${n ? "L" : "M"}${(L + n * step + step / 2).toFixed(1)},${y(p.plainte).toFixed(1)}`).join("");
-  if (points.length) root.append(svg("path", { class: "line", d: line }));
+  // A hidden count of plaintes breaks the line rather than drawing it at zero.
+  let pen = "M";
+  const line = points.map((p, n) => {
+    if (p.plainte == null) { pen = "M"; return ""; }
+    const segment = `${pen}${(L + n * step + step / 2).toFixed(1)},${y(p.plainte).toFixed(1)}`;
+    pen = "L";
+    return segment;
+  }).join("");
+  if (line) root.append(svg("path", { class: "line", d: line }));
   $("trend").replaceChildren(root);
   const label = { day: "par jour", week: "par semaine", month: "par mois" }[series.bucket];
-  $("trend-hint").replaceChildren(el("span", { text: `faits ${label} · ` }), el("span", { style: "color:var(--accent)", text: "— plaintes" }));
+  $("trend-hint").replaceChildren(el("span", { text: `faits ${label} · ` }), el("span", { class: "accent", text: "— plaintes" }));
 }
 
 function barRow(name, value, max, colour, inner) {
@@ -430,31 +450,47 @@ function gapRows(groups, onpick) {
     return row;
   });
 }
-function renderGap(gap, byPlace) {
-  const t = gap.total;
-  const change = t.complaint_rate != null && t.previous.complaint_rate != null
-    ? ` · ${NF1.format((t.complaint_rate - t.previous.complaint_rate) * 100)} pt vs période précédente` : "";
-  $("gap-summary").replaceChildren(
-    el("strong", { text: NF.format(t.gap) }), el("span", { text: ` faits sans plainte sur ${NF.format(t.incidents)} déclarés — taux de plainte ${pct(t.complaint_rate)}${change}` }),
-  );
-  const legend = () => el("div", { class: "legend-line" }, [el("span", { class: "sw", style: "display:inline-block;width:12px;height:8px;background:#f6b6a2" }), el("span", { text: " faits déclarés  " }), el("span", { class: "sw", style: "display:inline-block;width:12px;height:8px;background:var(--brand)" }), el("span", { text: " dont plainte" })]);
-  $("gap").replaceChildren(legend(), ...gapRows(gap.groups));
-  $("gap-territory").replaceChildren(legend(), ...gapRows(byPlace.groups, (id) => select(id)));
+const gapLegend = () => el("div", { class: "legend-line" }, [el("span", { class: "sw declared" }), el("span", { text: " faits déclarés  " }), el("span", { class: "sw plainte" }), el("span", { text: " dont plainte" })]);
+/* The complaint gap beside the counts: reported facts (bar), those with a plainte (inner bar),
+ * the share with a plainte and how it moved. Used by both views (partner.js). A null count is
+ * hidden by the shared view: "< 5"; by target the counters do not know the plaintes. */
+const TARGET_LABEL = {
+  patrimoine: "Patrimoine", personnel: "Personnel du bailleur", prestataire: "Prestataires",
+  locataire: "Locataires, habitants", autre: "Autres",
+};
+const signedPts = (x) => (x == null ? "" : `${x > 0 ? "+" : ""}${NF1.format(x)} pt`);
+function gapShareRow(label, g, max, withComplaints) {
+  const row = barRow(capitalise(label), g.incidents, max, "#f6b6a2", withComplaints ? g.plainte : null);
+  row.classList.add("gap-row");
+  row.append(el("span", { class: "share", text: withComplaints ? pct(g.share) : "" }));
+  const trend = g.trend_pts == null ? "" : ` (${signedPts(g.trend_pts)})`;
+  row.title = withComplaints
+    ? `${label} : ${fmt(g.incidents)} faits, ${fmt(g.plainte)} avec plainte, part avec plainte ${pct(g.share)}${trend}`
+    : `${label} : ${fmt(g.incidents)} faits`;
+  return row;
 }
-
-/* ---------- partner (CLSPD) view ---------- */
-async function renderShared(id, period) {
-  try {
-    const s = await api(`/v1/shared/territories/${id}/summary`, period);
-    renderHeader(s);
-    renderKpis(s);
-    renderBreakdown(s);
-    $("map").replaceChildren(el("p", { class: "muted", style: "padding:16px", text: "Vue partagée CLSPD : tous bailleurs confondus, comptes inférieurs à 5 masqués." }));
-    $("trend").replaceChildren(); $("ranking").replaceChildren(); $("gap").replaceChildren(); $("gap-territory").replaceChildren();
-    $("gap-summary").textContent = s.complaint_rate == null ? "Taux de plainte masqué." : `Taux de plainte : ${pct(s.complaint_rate)}`;
-    for (const alert of s.open_alerts || []) state.alerts.set(alert.alert_id, alert);
-    renderAlerts();
-  } catch (error) { toast(error.message); } finally { document.body.classList.remove("loading"); }
+function gapList(groups, labelOf, withComplaints = true) {
+  const shown = groups.filter((g) => g.incidents != null && g.incidents > 0).sort((a, b) => b.incidents - a.incidents);
+  const hidden = groups.filter((g) => g.incidents == null).length;
+  const max = Math.max(1, ...shown.map((g) => g.incidents));
+  const rows = shown.slice(0, 10).map((g) => gapShareRow(labelOf(g), g, max, withComplaints));
+  if (hidden) rows.push(el("div", { class: "muted suppressed", text: `${hidden} autre${hidden > 1 ? "s" : ""} masqué${hidden > 1 ? "s" : ""} (< 5)` }));
+  return rows;
+}
+const categoryLabel = (g) => (state.nomenclature.categories.find((c) => c.code === g.category) || { label: g.category }).label;
+function renderGapSummary(t) {
+  const without = t.incidents != null && t.plainte != null ? t.incidents - t.plainte : null;
+  const trend = t.trend_pts == null ? "" : ` · ${signedPts(t.trend_pts)} vs période précédente`;
+  $("gap-summary").replaceChildren(
+    el("strong", { class: without == null ? "suppressed" : "", text: without == null ? "< 5" : NF.format(without) }),
+    el("span", { text: ` faits sans plainte sur ${fmt(t.incidents)} déclarés — part avec plainte ${pct(t.share)}${trend}` }),
+  );
+}
+function renderGap(gap, byPlace) {
+  renderGapSummary(gap.total);
+  $("gap-left-title").textContent = "Par catégorie"; $("gap-right-title").textContent = "Par quartier";
+  $("gap").replaceChildren(gapLegend(), ...gapList(gap.by_category, categoryLabel));
+  $("gap-territory").replaceChildren(gapLegend(), ...gapRows(byPlace.groups, (id) => select(id)));
 }
 
 /* ---------- alerts (live) ---------- */
