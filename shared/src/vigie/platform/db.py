@@ -28,4 +28,4 @@ async def check_database(pool: Pool) -> None:
     async with pool.acquire(timeout=2) as conn:
         read_only = await conn.fetchval("SHOW default_transaction_read_only", timeout=2)
     if read_only == "on" or read_only is None:
-        raise DatabaseReadOnly("refusing writes (default_transaction_read_only = on)")
+        raise DatabaseReadOnly("refusing writes (read-only: default_transaction_read_only is on)")
