@@ -3,12 +3,15 @@ where asked, and a header the app set itself kept as it is."""
 
 from __future__ import annotations
 
+from typing import Any, cast
+
 import httpx
+import pytest
 from fastapi import FastAPI
 from fastapi.responses import PlainTextResponse, StreamingResponse
 
 from vigie.platform.api import ApiError, install_error_handlers
-from vigie.platform.security_headers import DASHBOARD_CSP, add_security_headers
+from vigie.platform.security_headers import DASHBOARD_CSP, SecurityHeaders, add_security_headers
 
 
 def make_app(csp: str | None) -> FastAPI:
@@ -73,3 +76,36 @@ def test_the_dashboard_policy_allows_no_inline_code_and_no_other_origin() -> Non
     assert directives["frame-ancestors"] == "'none'"
     assert "unsafe-inline" not in DASHBOARD_CSP
     assert "http" not in DASHBOARD_CSP
+
+
+def test_every_service_sends_them_and_only_reporting_a_policy(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Apps are built, not started: nothing connects to these addresses.
+    monkeypatch.setenv("KAFKA_BOOTSTRAP_SERVERS", "127.0.0.1:9")
+    monkeypatch.setenv("DATABASE_URL", "postgresql://vigie@127.0.0.1:9/vigie")
+    from vigie_aggregator.app import create_app as aggregator
+    from vigie_aggregator.settings import AggregatorSettings
+    from vigie_alerts.app import create_app as alerts
+    from vigie_alerts.settings import AlertsSettings
+    from vigie_intake.app import create_app as intake
+    from vigie_intake.settings import IntakeSettings
+    from vigie_reporting.app import create_app as reporting
+    from vigie_reporting.settings import ReportingSettings
+
+    apps = {
+        "intake": intake(IntakeSettings()),
+        "aggregator": aggregator(AggregatorSettings()),
+        "alerts": alerts(AlertsSettings()),
+        "reporting": reporting(ReportingSettings()),
+    }
+    policies = {
+        name: [m.kwargs["csp"] for m in app.user_middleware if cast(Any, m.cls) is SecurityHeaders]
+        for name, app in apps.items()
+    }
+    assert policies == {
+        "intake": [None],
+        "aggregator": [None],
+        "alerts": [None],
+        "reporting": [DASHBOARD_CSP],
+    }

@@ -21,6 +21,7 @@ from vigie.platform.health import Check, health_router
 from vigie.platform.http_metrics import instrument
 from vigie.platform.kafka import broker_security, client_security
 from vigie.platform.known_territories import KnownTerritories
+from vigie.platform.security_headers import add_security_headers
 from vigie_aggregator.consumer import BatchConsumer, WaitForBatch
 from vigie_aggregator.metrics import create_metrics
 from vigie_aggregator.settings import AggregatorSettings
@@ -127,5 +128,6 @@ def create_app(settings: AggregatorSettings) -> FastAPI:
     app = FastAPI(title="Vigie aggregator", lifespan=lifespan)
     install_error_handlers(app)
     instrument(app, registry=registry)
+    add_security_headers(app)
     app.include_router(health_router(checks=lambda: checks, registry=registry))
     return app
