@@ -1,7 +1,8 @@
 """The figures of the CLSPD situation report, pure: every count the document shows is a cell of
-one table, published through `suppression.publish` with the relations an adversary knows, and
-every derived figure (rates, shares, trends, rankings) is computed from published values only
-(None when one of its inputs is hidden).
+one table, published through `suppression.publish` with the relations an adversary knows (one
+call per set of cells the relations tie together, see `publish_by_component`), and every derived
+figure (rates, shares, trends, rankings) is computed from published values only (None when one
+of its inputs is hidden).
 
 The table holds the shared summary's cells and relations (`figures.count_cells`,
 `figures.shared_relations`: total = Σ categories = Σ domains = …), and beside them:
@@ -112,7 +113,7 @@ def month_key(month: Month | date) -> str:
 def situation_figures(inputs: SituationInputs, nomenclature: Nomenclature) -> SituationFigures:
     """Build the cell table, publish it, derive the rest from what is published."""
     cells, relations = cell_table(inputs, nomenclature)
-    published = publish(cells, relations)
+    published = publish_by_component(cells, relations)
     return SituationFigures(
         cells=cells,
         relations=relations,
@@ -162,6 +163,36 @@ def cell_table(
             if other.social_dwellings is not None:
                 cells[f"{prefix}.dwellings"] = other.social_dwellings
     return cells, relations
+
+
+def publish_by_component(
+    cells: Mapping[str, int], relations: Sequence[Relation]
+) -> dict[str, int | None]:
+    """`publish` applied to each set of cells that relations tie together (cells in no
+    relation form one set): no relation crosses two sets, so what one shows says nothing of
+    another's hidden cells, and the exact search for recoverable cells, whose cost grows with
+    the square of the hidden cells it solves for at once, runs on small systems."""
+    parent = {name: name for name in cells}
+
+    def root(name: str) -> str:
+        while parent[name] != name:
+            parent[name] = parent[parent[name]]
+            name = parent[name]
+        return name
+
+    for relation in relations:
+        for cell in relation.children:
+            parent[root(cell)] = root(relation.parent)
+    tied = {c for r in relations for c in r.cells}
+    groups: dict[str, list[str]] = {}
+    for name in cells:
+        groups.setdefault(root(name) if name in tied else "", []).append(name)
+    published: dict[str, int | None] = {}
+    for key, names in groups.items():
+        members = set(names)
+        own = [r for r in relations if r.parent in members] if key else []
+        published.update(publish({n: cells[n] for n in names}, own))
+    return {name: published[name] for name in cells}
 
 
 def _dwelling_cells(inputs: SituationInputs, cells: dict[str, int]) -> list[Relation]:
