@@ -10,8 +10,10 @@ then announced on counters.changed.v1). Three phases of the same length, in one 
 - ETag: every dashboard sends the tag of its last answer (a 304 unless its QPV changed).
 
 Reported per phase: reporting's CPU (process CPU seconds per minute of wall time, from
-/proc/<pid>/stat) and the p50/p95 latency of 200s and 304s; and the cost of the freshness
-lookup alone (sql/data_version.sql, sequential round trips).
+/proc/<pid>/stat), its PostgreSQL backends' CPU, the CPU a request adds beyond the events-only
+phase, and the p50/p95 latency of 200s and 304s seen by the dashboards (each its own keep-alive
+connection, driven by a minimal HTTP client); and the cost of the freshness lookup alone
+(sql/data_version.sql, sequential round trips).
 
     .venv/bin/python -m bench.polling [--incidents N] [--dashboards N] [--interval S]
                                       [--seconds S] [--events-per-s N]"""
@@ -32,7 +34,6 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import asyncpg
-import httpx
 from aiokafka import AIOKafkaProducer
 
 from bench._services import start_service, stop, wait_ready
@@ -77,6 +78,7 @@ class Phase:
     latencies: dict[int, list[float]] = field(default_factory=dict)
     events: int = 0
     errors: int = 0
+    db_cpu_s: float = 0.0
 
 
 async def feed(dsn: str, bootstrap: str, qpvs: list[str], *, per_s: int, stop_at: float) -> int:
@@ -106,8 +108,45 @@ async def feed(dsn: str, bootstrap: str, qpvs: list[str], *, per_s: int, stop_at
     return written
 
 
+class Connection:
+    """One keep-alive HTTP/1.1 connection sending GETs, one at a time: httpx costs more CPU per
+    request than reporting answering a 304, and on 2 cores the client would measure itself."""
+
+    def __init__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        self._reader, self._writer = reader, writer
+
+    @classmethod
+    async def open(cls, url: str) -> Connection:
+        """Connect to `http://host:port`."""
+        host, port = url.removeprefix("http://").split(":")
+        return cls(*await asyncio.open_connection(host, int(port)))
+
+    async def get(self, path: str, *, token: str, if_none_match: str | None) -> tuple[int, str]:
+        """The status and the ETag (empty when none); the body is read and dropped."""
+        extra = f"If-None-Match: {if_none_match}\r\n" if if_none_match else ""
+        self._writer.write(
+            f"GET {path} HTTP/1.1\r\nHost: reporting\r\nAuthorization: Bearer {token}\r\n"
+            f"{extra}\r\n".encode()
+        )
+        head = await self._reader.readuntil(b"\r\n\r\n")
+        length, tag = 0, ""
+        for line in head.split(b"\r\n")[1:]:
+            name, _, value = line.partition(b":")
+            if name.lower() == b"content-length":
+                length = int(value)
+            elif name.lower() == b"etag":
+                tag = value.strip().decode()
+        await self._reader.readexactly(length)
+        return int(head[9:12]), tag
+
+    def close(self) -> None:
+        """Close the connection."""
+        self._writer.close()
+
+
 async def dashboard(
-    http: httpx.AsyncClient,
+    url: str,
+    token: str,
     path: str,
     *,
     conditional: bool,
@@ -118,21 +157,28 @@ async def dashboard(
     """One wall screen: a poll every `interval` s (first one at a random offset)."""
     loop = asyncio.get_running_loop()
     tag: str | None = None
+    connection = await Connection.open(url)
     tick = loop.time() + random.uniform(0, interval)
     await asyncio.sleep(max(0.0, tick - loop.time()))
-    while loop.time() < stop_at:
-        headers = {"If-None-Match": tag} if conditional and tag else {}
-        started = time.perf_counter()
-        try:
-            response = await http.get(path, headers=headers)
-        except httpx.HTTPError:
-            phase.errors += 1
-        else:
-            elapsed = (time.perf_counter() - started) * 1000
-            phase.latencies.setdefault(response.status_code, []).append(elapsed)
-            tag = response.headers.get("etag", tag)
-        tick += interval
-        await asyncio.sleep(max(0.0, tick - loop.time()))
+    try:
+        while loop.time() < stop_at:
+            started = time.perf_counter()
+            try:
+                status, got = await connection.get(
+                    path, token=token, if_none_match=tag if conditional else None
+                )
+            except (OSError, asyncio.IncompleteReadError):
+                phase.errors += 1
+                connection.close()
+                connection = await Connection.open(url)
+            else:
+                elapsed = (time.perf_counter() - started) * 1000
+                phase.latencies.setdefault(status, []).append(elapsed)
+                tag = got or tag
+            tick += interval
+            await asyncio.sleep(max(0.0, tick - loop.time()))
+    finally:
+        connection.close()
 
 
 async def run_phase(
@@ -149,34 +195,47 @@ async def run_phase(
 ) -> Phase:
     """Events flowing for `args.seconds`, with the dashboards polling (or not)."""
     phase = Phase(name)
-    limits = httpx.Limits(max_connections=len(polled), max_keepalive_connections=len(polled))
-    headers = {"Authorization": f"Bearer {token}"}
-    async with httpx.AsyncClient(base_url=url, headers=headers, limits=limits, timeout=30) as http:
-        loop = asyncio.get_running_loop()
-        stop_at = loop.time() + args.seconds
-        cpu_before, wall_before = cpu_seconds(pid), time.perf_counter()
-        feeder = asyncio.create_task(
-            feed(dsn, bootstrap, qpvs, per_s=args.events_per_s, stop_at=stop_at)
-        )
-        if name != "events only":
-            conditional = name == "ETag"
-            await asyncio.gather(
-                *(
-                    dashboard(
-                        http,
-                        f"/v1/territories/{q}/summary",
-                        conditional=conditional,
-                        interval=args.interval,
-                        stop_at=stop_at,
-                        phase=phase,
-                    )
-                    for q in polled
+    backends = await backend_pids(dsn)
+    loop = asyncio.get_running_loop()
+    stop_at = loop.time() + args.seconds
+    cpu_before, wall_before = cpu_seconds(pid), time.perf_counter()
+    db_before = sum(cpu_seconds(b) for b in backends)
+    feeder = asyncio.create_task(
+        feed(dsn, bootstrap, qpvs, per_s=args.events_per_s, stop_at=stop_at)
+    )
+    if name != "events only":
+        conditional = name == "ETag"
+        await asyncio.gather(
+            *(
+                dashboard(
+                    url,
+                    token,
+                    f"/v1/territories/{q}/summary",
+                    conditional=conditional,
+                    interval=args.interval,
+                    stop_at=stop_at,
+                    phase=phase,
                 )
+                for q in polled
             )
-        phase.events = await feeder
-        phase.seconds = time.perf_counter() - wall_before
-        phase.cpu_s = cpu_seconds(pid) - cpu_before
+        )
+    phase.events = await feeder
+    phase.seconds = time.perf_counter() - wall_before
+    phase.cpu_s = cpu_seconds(pid) - cpu_before
+    phase.db_cpu_s = sum(cpu_seconds(b) for b in backends) - db_before
     return phase
+
+
+async def backend_pids(dsn: str) -> list[int]:
+    """The PostgreSQL backends serving reporting (its pool's connections)."""
+    conn = await asyncpg.connect(dsn)
+    try:
+        rows = await conn.fetch(
+            "SELECT pid FROM pg_stat_activity WHERE application_name = 'vigie-reporting'"
+        )
+    finally:
+        await conn.close()
+    return [r["pid"] for r in rows if Path(f"/proc/{r['pid']}/stat").exists()]
 
 
 async def lookup_cost(dsn: str, territory_id: str, *, n: int = 2000) -> float:
@@ -213,22 +272,30 @@ def percentile(values: list[float], q: float) -> float:
 
 
 def report(phases: list[Phase], lookup_us: float, args: argparse.Namespace) -> None:
-    """Print the figures."""
+    """Print the figures: CPU seconds per minute of wall time (60 = one core busy), for the
+    reporting process and for its PostgreSQL backends, and per request beyond the events-only
+    phase (what polling adds)."""
     print(
         f"\n{args.dashboards} dashboards, one QPV summary each every {args.interval:.0f} s, "
         f"{args.events_per_s} events/s flowing; {args.seconds:.0f} s per phase"
     )
     print(
-        f"{'phase':<12} {'CPU s/min':>9} {'% core':>7} {'events':>7} {'200s':>6} "
-        f"{'p50 200':>8} {'p95 200':>8} {'304s':>6} {'p50 304':>8} {'p95 304':>8} {'errors':>6}"
+        f"{'phase':<12} {'CPU s/min':>9} {'PG s/min':>8} {'ms/req':>6} {'200s':>5} "
+        f"{'p50 200':>8} {'p95 200':>8} {'304s':>5} {'p50 304':>8} {'p95 304':>8} {'errors':>6}"
     )
+    idle = phases[0]
     for p in phases:
         ok, nm = p.latencies.get(200, []), p.latencies.get(304, [])
         per_min = p.cpu_s * 60 / p.seconds
+        db_per_min = p.db_cpu_s * 60 / p.seconds
+        requests = len(ok) + len(nm)
+        added = (
+            (p.cpu_s - idle.cpu_s * p.seconds / idle.seconds) * 1000 / requests if requests else 0
+        )
         print(
-            f"{p.name:<12} {per_min:>9.2f} {per_min / 60 * 100:>6.1f}% {p.events:>7} "
-            f"{len(ok):>6} {statistics.median(ok) if ok else float('nan'):>6.1f}ms "
-            f"{percentile(ok, 0.95):>6.1f}ms {len(nm):>6} "
+            f"{p.name:<12} {per_min:>9.2f} {db_per_min:>8.2f} {added:>6.2f} {len(ok):>5} "
+            f"{statistics.median(ok) if ok else float('nan'):>6.1f}ms "
+            f"{percentile(ok, 0.95):>6.1f}ms {len(nm):>5} "
             f"{statistics.median(nm) if nm else float('nan'):>6.1f}ms "
             f"{percentile(nm, 0.95):>6.1f}ms {p.errors:>6}"
         )
@@ -236,6 +303,8 @@ def report(phases: list[Phase], lookup_us: float, args: argparse.Namespace) -> N
         if others:
             print(f"  other statuses: {others}")
     print(f"freshness lookup alone (data_version.sql round trip): median {lookup_us:.0f} µs")
+    with open("/proc/loadavg") as loadavg:
+        print(f"machine load average at the end: {loadavg.read().split()[0]}")
 
 
 def main() -> int:
