@@ -81,12 +81,28 @@ CONTACTS = {
 }
 
 
+class FlakyInbox(Inbox):
+    """An inbox whose server refuses the first message to one address (451: try again)."""
+
+    def __init__(self, flaky: str) -> None:
+        super().__init__()
+        self.flaky = flaky
+        self.refused = 0
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        """Refuse the first message to the flaky address, keep the others."""
+        if self.flaky in envelope.rcpt_tos and not self.refused:
+            self.refused += 1
+            return "451 Try again later"
+        return await super().handle_DATA(server, session, envelope)
+
+
 @dataclass
 class Services:
     """The alerts app (reporting_url pointing at the real reporting app) and the inbox."""
 
     alerts: AlertsService
-    inbox: Inbox
+    inbox: FlakyInbox
     reporting_url: str
 
 
@@ -126,8 +142,9 @@ async def serve_reporting(
 
 @pytest.fixture
 async def services(database_url: str, kafka_bootstrap: str) -> AsyncIterator[Services]:
-    """Alerts, reporting and an SMTP server (aiosmtpd), all real and local."""
-    inbox = Inbox()
+    """Alerts, reporting and an SMTP server (aiosmtpd), all real and local; the server refuses
+    the first message to the mairie."""
+    inbox = FlakyInbox("clspd@ville-saint-denis.example")
     smtp_port, reporting_port = free_port(), free_port()
     controller = Controller(inbox, hostname="127.0.0.1", port=smtp_port)
     controller.start()
@@ -215,9 +232,14 @@ async def test_a_signalement_reaches_the_partners_with_the_report_and_is_followe
 
         # Two e-mails, in French, each with the report attached and its own link (besides
         # the alert's own e-mail to the landlord's referent).
+        async def refused() -> bool:
+            return inbox.refused == 1
+
         async def three() -> bool:
             return len(inbox.messages) >= 3
 
+        await alerts.wait_for(refused)
+        alerts.clock.advance(1.0)  # the retry falls due (on the service's clock)
         await alerts.wait_for(three)
         by_address = {
             rcpts[0]: message
@@ -242,6 +264,16 @@ async def test_a_signalement_reaches_the_partners_with_the_report_and_is_followe
         assert isinstance(pdf, bytes)
         assert pdf.startswith(b"%PDF-")
         assert len(pdf) == mobilisation["report_bytes"]  # the document fetched at request time
+        # The mairie's message was refused once and sent again: the same document, the one
+        # fetched once for every contact.
+        assert inbox.refused == 1
+        attempts = await alerts.db.fetchval(
+            "SELECT attempts FROM alert_deliveries WHERE recipient = $1",
+            "clspd@ville-saint-denis.example",
+        )
+        assert attempts == 2
+        prefecture = by_address["cabinet@seine-saint-denis.gouv.example"]
+        assert next(prefecture.iter_attachments()).get_content() == pdf
         report = pdf_text(pdf, tmp_path)
         assert "Plaine" in report  # the territory's report…
         for staff in ("Vasseur", "Dominique", "d.vasseur", "bailleur-a.example", "06 12 34"):

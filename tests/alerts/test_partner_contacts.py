@@ -103,3 +103,13 @@ async def test_partner_contacts_are_managed_by_admins_and_read_by_managers_of_th
             "mairie-saint-denis",
             "prefecture-93",
         ]
+    audited = await alerts.db.fetch(
+        "SELECT action, target FROM audit_log WHERE action LIKE 'partner_contacts.%' ORDER BY id"
+    )
+    assert [(r["action"], r["target"]) for r in audited] == [
+        ("partner_contacts.put", "mairie-saint-denis"),
+        ("partner_contacts.put", "prefecture-93"),
+        ("partner_contacts.put", "parquet-bourg"),
+        ("partner_contacts.put", "prefecture-93"),
+        ("partner_contacts.delete", "parquet-bourg"),
+    ]

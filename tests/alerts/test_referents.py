@@ -139,6 +139,22 @@ async def test_the_directory_is_for_the_network_keys_each_within_its_bounds(
         assert (await admin.get("/v1/referents/a-landy")).status_code == 404
         assert ids(await admin.get("/v1/referents")) == ["a-ville", "b-landy"]
 
+    # The audit log names who changed the directory, never the contact data.
+    audited = await alerts.db.fetch(
+        "SELECT actor_role, action, target, details::text AS details FROM audit_log "
+        "WHERE action LIKE 'referents.%' ORDER BY id"
+    )
+    assert [(r["actor_role"], r["action"], r["target"]) for r in audited] == [
+        ("admin", "referents.put", "a-landy"),
+        ("landlord", "referents.put", "a-ville"),
+        ("landlord", "referents.put", "b-landy"),
+        ("landlord", "referents.put", "b-ain"),
+        ("landlord", "referents.put", "a-ville"),
+        ("landlord", "referents.delete", "b-ain"),
+        ("admin", "referents.delete", "a-landy"),
+    ]
+    assert not any("@" in r["details"] or "Martin" in r["details"] for r in audited)
+
 
 STAFF_OF_A = {
     "name": "Agressions du personnel de A",

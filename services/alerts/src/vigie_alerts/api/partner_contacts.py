@@ -10,6 +10,7 @@ import asyncpg
 from fastapi import APIRouter, Path, Response
 from pydantic import BaseModel, ConfigDict, EmailStr, Field
 
+from vigie.platform import audit
 from vigie.platform.api import ApiError, CurrentPrincipal
 from vigie.platform.auth import Principal
 from vigie_alerts import directory
@@ -62,7 +63,11 @@ def _visible(principal: Principal, rt: AlertsRuntime, row: asyncpg.Record) -> bo
 
 @router.put("/{contact_id}")
 async def put_partner_contact(
-    contact_id: ContactId, body: PartnerContactBody, _: Admin, rt: Runtime, response: Response
+    contact_id: ContactId,
+    body: PartnerContactBody,
+    principal: Admin,
+    rt: Runtime,
+    response: Response,
 ) -> dict[str, Any]:
     """Create or replace a partner contact (admins)."""
     unknown_territories(rt, body.territory_ids)
@@ -71,6 +76,14 @@ async def put_partner_contact(
             conn, contact_id, **body.model_dump(exclude={"email"}), email=str(body.email)
         )
         row = (await directory.partner_contacts(conn, contact_id))[0]
+        details = {"organisation": body.organisation, "territory_ids": body.territory_ids}
+        await audit.record(
+            conn,
+            actor=principal,
+            action="partner_contacts.put",
+            target=contact_id,
+            details=details,
+        )
     response.status_code = 201 if created else 200
     return contact_view(row)
 
@@ -102,9 +115,12 @@ async def get_partner_contact(
 
 
 @router.delete("/{contact_id}", status_code=204)
-async def delete_partner_contact(contact_id: ContactId, _: Admin, rt: Runtime) -> Response:
+async def delete_partner_contact(contact_id: ContactId, principal: Admin, rt: Runtime) -> Response:
     """Delete a partner contact (admins); signalements already sent keep their copy."""
-    async with rt.pool.acquire() as conn:
+    async with rt.pool.acquire() as conn, conn.transaction():
         if not await directory.delete_partner_contact(conn, contact_id):
             raise ApiError(404, "not_found", f"no partner contact {contact_id}")
+        await audit.record(
+            conn, actor=principal, action="partner_contacts.delete", target=contact_id
+        )
     return Response(status_code=204)

@@ -10,6 +10,7 @@ import asyncpg
 from fastapi import APIRouter, Path, Response
 from pydantic import BaseModel, ConfigDict, EmailStr, Field
 
+from vigie.platform import audit
 from vigie.platform.api import ApiError, CurrentPrincipal
 from vigie.platform.auth import Principal
 from vigie_alerts import directory
@@ -106,6 +107,11 @@ async def put_referent(
             conn, referent_id, **body.model_dump(exclude={"email"}), email=str(body.email)
         )
         row = (await directory.referents(conn, referent_id))[0]
+        # Who changed the directory, never the contact data itself.
+        details = {"landlord_id": body.landlord_id, "territory_ids": body.territory_ids}
+        await audit.record(
+            conn, actor=principal, action="referents.put", target=referent_id, details=details
+        )
     response.status_code = 201 if created else 200
     return referent_view(row)
 
@@ -152,4 +158,5 @@ async def delete_referent(
         if not may_manage_referent(principal, rows[0]["landlord_id"]):
             raise ApiError(403, "forbidden", "this key may not manage this landlord's referents")
         await directory.delete_referent(conn, referent_id)
+        await audit.record(conn, actor=principal, action="referents.delete", target=referent_id)
     return Response(status_code=204)
