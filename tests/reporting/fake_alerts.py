@@ -5,8 +5,8 @@ real service is built elsewhere, and reporting must work with it, and without it
 It serves `GET /v1/alerts?state=open`, `POST /v1/alerts/{id}/ack` (recorded) and
 `GET /v1/alerts/stream` (SSE: the open alerts at once, then whatever `publish` adds), on a free
 port, in a thread; for the referents' network, `GET /v1/referents?territory_id=` (those naming
-the territory) and `POST/GET /v1/alerts/{id}/mobilisations` (a signalement `sent`, its
-follow-up in `events`)."""
+the territory), `POST/GET /v1/alerts/{id}/mobilisations` (a signalement `sent`, its
+follow-up in `events`) and `POST /v1/alerts/{id}/mobilisations/{mid}/events` (forward only)."""
 
 from __future__ import annotations
 
@@ -23,6 +23,8 @@ from fastapi import FastAPI, Header
 from fastapi.responses import JSONResponse, StreamingResponse
 
 from vigie.platform.processes import free_port
+
+FOLLOW_UP = ("sent", "received", "taken_up", "action_under_way", "closed")
 
 
 class FakeAlerts:
@@ -97,6 +99,26 @@ class FakeAlerts:
             }
             self.mobilisations.setdefault(alert_id, []).append(made)
             return JSONResponse(made, status_code=201)
+
+        @app.post("/v1/alerts/{alert_id}/mobilisations/{mobilisation_id}/events")
+        async def step(
+            alert_id: str,
+            mobilisation_id: str,
+            body: dict[str, Any],
+            authorization: str | None = Header(default=None),
+        ) -> JSONResponse:
+            path = f"/v1/alerts/{alert_id}/mobilisations/{mobilisation_id}/events"
+            self.relayed.append((path, authorization))
+            for made in self.mobilisations.get(alert_id, []):
+                if made["mobilisation_id"] == mobilisation_id:
+                    order = list(FOLLOW_UP)
+                    if order.index(body["state"]) <= order.index(made["state"]):
+                        return JSONResponse({"error": "conflict"}, status_code=409)
+                    made["state"] = body["state"]
+                    at = "2026-01-05T11:00:00+00:00"
+                    made["events"].append({"state": body["state"], "at": at, "actor": "manager"})
+                    return JSONResponse(made, status_code=201)
+            return JSONResponse({"error": "not_found"}, status_code=404)
 
         @app.get("/v1/alerts/stream")
         async def stream(authorization: str | None = Header(default=None)) -> StreamingResponse:

@@ -88,6 +88,12 @@ async def test_network_panel_for_a_manager_and_none_for_a_partner(
         await followed.wait_for()
         assert "Envoyé" in (await followed.text_content() or "")
         assert (f"/v1/alerts/al-{LANDY}/mobilisations", f"Bearer {manager}") in fake.relayed
+        # The manager records a follow-up step from the page.
+        await followed.locator('button[data-step="taken_up"]').click()
+        # Locators, not wait_for_function: the page's CSP refuses the eval it would need.
+        await followed.locator(".follow-state", has_text="Pris en charge").wait_for()
+        assert await followed.locator('button[data-step="taken_up"]').count() == 0
+        assert await followed.locator('button[data-step="closed"]').count() == 1
         await page.screenshot(path=str(artifacts_dir / "dashboard-network.png"), full_page=True)
         assert problems == []
 

@@ -94,6 +94,19 @@ async def test_mobilisation_relayed_and_followed(network: tuple[Reporting, FakeA
     (only,) = listed.json()["mobilisations"]
     assert only["note"] == "Regroupements dans le hall"
     assert fake.relayed == [(f"/v1/alerts/al-{LANDY}/mobilisations", f"Bearer {manager}")] * 2
+    step = await r.client.post(
+        f"{path}/mob-1/events",
+        json={"state": "taken_up"},
+        headers={"Authorization": f"Bearer {manager}"},
+    )
+    assert step.status_code == 201
+    assert step.json()["state"] == "taken_up"
+    backwards = await r.client.post(
+        f"{path}/mob-1/events",
+        json={"state": "received"},
+        headers={"Authorization": f"Bearer {manager}"},
+    )
+    assert backwards.status_code == 409  # the alerts service's answer, relayed as it is
     # The alerts service's refusals and absences come through as they are.
     unknown = await r.client.post(
         "/v1/live/alerts/nope/mobilisations",

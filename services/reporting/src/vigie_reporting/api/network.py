@@ -1,7 +1,8 @@
 """The dashboard's relays to the alerts service for the referents' network: a territory's
 referents ("qui appeler") and an alert's signalements to public partners ("mobiliser les
-partenaires"). Each call goes with the caller's own token, so the alerts service applies its own
-rules; reporting refuses partner keys first (staff contacts never reach them, see `access`)."""
+partenaires") with their follow-up steps. Each call goes with the caller's own token, so the
+alerts service applies its own rules; reporting refuses partner keys first (staff contacts
+never reach them, see `access`)."""
 
 from __future__ import annotations
 
@@ -77,5 +78,24 @@ async def mobilise(
     (alerts' `POST /v1/alerts/{id}/mobilisations`, which decides who may)."""
     del principal  # a member of the network; the alerts service decides the rest
     path = f"alerts/{quote(alert_id, safe='')}/mobilisations"
+    body = await request.body()
+    return await _relay(feed, "POST", path, authorization=authorization, body=body or b"{}")
+
+
+@router.post("/live/alerts/{alert_id}/mobilisations/{mobilisation_id}/events")
+async def follow_up(
+    alert_id: str,
+    mobilisation_id: str,
+    request: Request,
+    principal: Member,
+    feed: Alerts,
+    authorization: Authorization = None,
+) -> Response:
+    """Record a follow-up step `{"state": "taken_up"|"action_under_way"|"closed", "note"?}`
+    (alerts' `POST /v1/alerts/{id}/mobilisations/{mid}/events`; forward only, else 409)."""
+    del principal  # a member of the network; the alerts service decides the rest
+    path = (
+        f"alerts/{quote(alert_id, safe='')}/mobilisations/{quote(mobilisation_id, safe='')}/events"
+    )
     body = await request.body()
     return await _relay(feed, "POST", path, authorization=authorization, body=body or b"{}")

@@ -131,9 +131,23 @@ async function showOthers(alert, box) {
     );
   } catch (error) { box.replaceChildren(el("p", { class: "muted", text: error.message })); }
 }
-function followUp(m) {
+/* The steps a manager records from the page, forward only (receipt is the partner's link). */
+const STEPS = ["taken_up", "action_under_way", "closed"];
+const FOLLOW_UP_ORDER = ["sent", "received", ...STEPS];
+function nextSteps(m) {
+  const at = FOLLOW_UP_ORDER.indexOf(m.state);
+  return mayMobilise() ? STEPS.filter((s) => FOLLOW_UP_ORDER.indexOf(s) > at) : [];
+}
+async function recordStep(alert, m, stepState, list) {
+  try {
+    await networkSend("POST", `/v1/live/alerts/${encodeURIComponent(alert.alert_id)}/mobilisations/${encodeURIComponent(m.mobilisation_id)}/events`, { state: stepState });
+    await loadMobilisations(alert, list);
+  } catch (error) { toast(`Suivi refusé : ${error.message}`); }
+}
+function followUp(m, alert, list) {
   const events = m.events || [];
   const recipients = m.recipients || [];
+  const steps = nextSteps(m);
   return el("li", { class: `mobilisation state-${m.state}`, "data-mobilisation": m.mobilisation_id }, [
     el("div", {}, [
       el("strong", { class: "follow-state", text: FOLLOW_UP_LABEL[m.state] || m.state }),
@@ -144,13 +158,17 @@ function followUp(m) {
     el("ol", { class: "events" }, events.map((e) => el("li", {
       text: `${FOLLOW_UP_LABEL[e.state] || e.state} — ${dateTime(e.at)}${e.actor ? ` — ${e.actor}` : ""}${e.note ? ` : ${e.note}` : ""}`,
     }))),
+    steps.length ? el("div", { class: "actions" }, steps.map((step) => el("button", {
+      type: "button", class: "step-button", "data-step": step, text: `Marquer « ${FOLLOW_UP_LABEL[step]} »`,
+      onclick: () => recordStep(alert, m, step, list),
+    }))) : null,
   ]);
 }
 async function loadMobilisations(alert, list) {
   try {
     const answer = await api(`/v1/live/alerts/${encodeURIComponent(alert.alert_id)}/mobilisations`);
     const items = Array.isArray(answer) ? answer : answer.mobilisations || [];
-    list.replaceChildren(...(items.length ? items.map(followUp) : [el("li", { class: "muted empty", text: "Aucun signalement envoyé." })]));
+    list.replaceChildren(...(items.length ? items.map((m) => followUp(m, alert, list)) : [el("li", { class: "muted empty", text: "Aucun signalement envoyé." })]));
   } catch (error) {
     list.replaceChildren(el("li", { class: "muted empty", text: error.status === 503 ? "Suivi indisponible (service des alertes absent)." : `Suivi : ${error.message}` }));
   }
