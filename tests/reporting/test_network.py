@@ -1,6 +1,7 @@
 """Reporting's relays to the alerts service for the referents' network, against a real HTTP
 server standing in for it (tests/reporting/fake_alerts.py): the caller's own token goes through,
-partner keys are refused before any call, and an absent alerts service answers 503."""
+partner keys are refused before any call, and an absent alerts service answers 503; then the
+referents' relay in front of the real alerts app."""
 
 from __future__ import annotations
 
@@ -18,6 +19,9 @@ from tests.reporting.conftest import (
     running_reporting,
 )
 from tests.reporting.fake_alerts import FakeAlerts, alert, fake_alerts_service
+from tests.support.alerts import ManualClock
+from tests.support.alerts_service import ADMIN_TOKEN as ALERTS_ADMIN
+from tests.support.alerts_service import NOW, serve_alerts
 
 REFERENT = {
     "referent_id": "ref-1",
@@ -122,3 +126,29 @@ async def test_alerts_service_absent(reporting: Reporting) -> None:
     answer = await reporting.get("/v1/live/referents", landlord, territory_id=LANDY)
     assert answer.status_code == 503
     assert answer.json()["error"] == "unavailable"
+
+
+async def test_referents_relayed_from_the_real_alerts_service(
+    database_url: str, kafka_bootstrap: str, db: asyncpg.Connection
+) -> None:
+    """The relay in front of the alerts app itself (same database and keys): its own access
+    rules reach the dashboard unchanged."""
+    async with serve_alerts(
+        database_url=database_url, bootstrap=kafka_bootstrap, clock=ManualClock(NOW)
+    ) as alerts:
+        async with alerts.client(ALERTS_ADMIN) as admin:
+            body = {k: v for k, v in REFERENT.items() if k != "referent_id"}
+            created = await admin.put("/v1/referents/ref-1", json=body)
+            assert created.status_code in (200, 201), created.text
+        async with running_reporting(
+            database_url=database_url, kafka_bootstrap=kafka_bootstrap, db=db, alerts_url=alerts.url
+        ) as r:
+            own = await r.key("landlord", landlord_id="HLM-A")
+            other = await r.key("landlord", landlord_id="HLM-B")
+            manager = await r.key("manager", territory_ids=[LANDY])
+            for token, expected in ((own, ["Awa Diallo"]), (manager, ["Awa Diallo"]), (other, [])):
+                answer = await r.get("/v1/live/referents", token, territory_id=LANDY)
+                assert answer.status_code == 200, answer.text
+                assert [x["name"] for x in answer.json()["referents"]] == expected
+            elsewhere = await r.get("/v1/live/referents", own, territory_id=SEMARD)
+            assert elsewhere.json()["referents"] == []
