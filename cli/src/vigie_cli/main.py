@@ -171,6 +171,30 @@ def simulate(
     _run(feed(rate=rate, duration=duration))
 
 
+retention_app = typer.Typer(help="Retention of incident details (VIGIE_RETENTION_YEARS).")
+app.add_typer(retention_app, name="retention")
+
+
+@retention_app.command("purge")
+def retention_purge(
+    years: Annotated[
+        int,
+        typer.Option(
+            envvar="VIGIE_RETENTION_YEARS",
+            help="Purge the details of incidents more than this many years old",
+        ),
+    ] = 5,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Count what would be purged; purge nothing")
+    ] = False,
+) -> None:
+    """Purge residence and exact time of old incidents now (the aggregator does it daily); the
+    counters stay exact."""
+    from vigie_cli.commands.retention import purge_details
+
+    _run(purge_details(years=years, dry_run=dry_run))
+
+
 incidents_app = typer.Typer(help="Incidents in bulk.")
 app.add_typer(incidents_app, name="incidents")
 

@@ -16,6 +16,7 @@ from prometheus_client import CollectorRegistry
 
 from vigie.contract import topics
 from vigie.platform.api import install_error_handlers
+from vigie.platform.background import Periodic
 from vigie.platform.db import check_database, create_pool
 from vigie.platform.health import Check, health_router
 from vigie.platform.http_metrics import instrument
@@ -24,6 +25,7 @@ from vigie.platform.known_territories import KnownTerritories
 from vigie.platform.security_headers import add_security_headers
 from vigie_aggregator.consumer import BatchConsumer, WaitForBatch
 from vigie_aggregator.metrics import create_metrics
+from vigie_aggregator.retention import purge_expired
 from vigie_aggregator.settings import AggregatorSettings
 
 log = logging.getLogger(__name__)
@@ -103,6 +105,14 @@ def create_app(settings: AggregatorSettings) -> FastAPI:
             if task.done():
                 raise RuntimeError(f"consumer loop ended: {task.exception()!r}")
 
+        # Retention: a first round a minute after start (not in the start-up rush), then daily.
+        retention = Periodic(
+            lambda: purge_expired(pool, years=settings.retention_years),
+            interval_s=settings.retention_interval_s,
+            name="aggregator-retention",
+            first_delay_s=60.0,
+        )
+        retention.start()
         checks.update(
             database=lambda: check_database(pool),
             broker=lambda: broker.ping(2.0),
@@ -112,6 +122,7 @@ def create_app(settings: AggregatorSettings) -> FastAPI:
             yield
         finally:
             checks.clear()
+            await retention.stop()
             loop.stop()
             try:
                 await asyncio.wait_for(asyncio.shield(task), STOP_TIMEOUT_S)

@@ -32,3 +32,17 @@ class AggregatorSettings(ServiceSettings):
         ge=1000,
         validation_alias=AliasChoices("AGGREGATOR_SESSION_TIMEOUT_MS", "session_timeout_ms"),
     )
+    # Incident details older than this many years are purged (vigie_aggregator.retention);
+    # the counters stay exact. 5: the span intake accepts for occurred_at.
+    retention_years: int = Field(
+        default=5,
+        ge=1,
+        le=100,
+        validation_alias=AliasChoices("VIGIE_RETENTION_YEARS", "retention_years"),
+    )
+    # How often the aggregator purges (a round scans incidents once): daily.
+    retention_interval_s: float = Field(
+        default=86_400.0,
+        gt=0,
+        validation_alias=AliasChoices("AGGREGATOR_RETENTION_INTERVAL_S", "retention_interval_s"),
+    )

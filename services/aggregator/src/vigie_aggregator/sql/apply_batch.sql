@@ -27,7 +27,7 @@ WITH compared AS MATERIALIZED (
            s.revision AS old_revision, s.event_id AS old_event_id, s.withdrawn AS old_withdrawn,
            s.territory_id AS old_territory_id, s.day AS old_day, s.category AS old_category,
            s.severity AS old_severity, s.target AS old_target, s.complaint AS old_complaint,
-           s.cost_eur AS old_cost_eur
+           s.cost_eur AS old_cost_eur, s.purged_at AS old_purged_at
     FROM json_to_recordset($1::json)
          AS e (l text, i text, r integer, e uuid, w boolean, t text, res text, c text,
                o timestamptz, s smallint, tg text, cp text, cost numeric)
@@ -36,7 +36,9 @@ WITH compared AS MATERIALIZED (
 newer AS NOT MATERIALIZED (
     SELECT *
     FROM compared
-    WHERE old_revision IS NULL OR (old_revision, old_event_id) < (revision, event_id)
+    WHERE (old_revision IS NULL OR (old_revision, old_event_id) < (revision, event_id))
+      -- A purged incident (retention, migration 0004) is frozen: nothing moves it any more.
+      AND old_purged_at IS NULL
 ),
 inserted AS (
     INSERT INTO incidents (landlord_id, incident_id, revision, event_id, withdrawn, territory_id,
@@ -65,6 +67,7 @@ updated AS (
       -- Still the state read above (else another writer replaced it: left for the next
       -- statement). Re-checked on the latest row version if it changed since our snapshot.
       AND (i.revision, i.event_id) = (n.old_revision, n.old_event_id)
+      AND i.purged_at IS NULL  -- purged meanwhile: the next statement sees it frozen
     RETURNING i.landlord_id, i.incident_id, i.withdrawn, i.territory_id, i.day, i.category,
               i.severity, i.target, i.complaint, i.cost_eur, n.old_withdrawn, n.old_territory_id,
               n.old_day, n.old_category, n.old_severity, n.old_target, n.old_complaint,
