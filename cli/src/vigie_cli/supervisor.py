@@ -69,6 +69,7 @@ class Server:
     alive: Callable[[], bool]
     restart: Callable[[], Awaitable[None]]
     pid: Callable[[], int | None] = field(default=lambda: None)
+    returncode: Callable[[], int | None] = field(default=lambda: None)
     failures: int = 0
     restart_at: float | None = None
     restarts: int = 0
@@ -150,7 +151,7 @@ class Supervisor:
             server.failures += 1
             server.restart_at = now + delay
             if on_restart:
-                on_restart(server.name, None, delay)
+                on_restart(server.name, server.returncode(), delay)
             return
         if now < server.restart_at:
             return

@@ -59,6 +59,11 @@ class EmbeddedBroker:
         """Whether the broker process is alive (a dead one is reaped by asking)."""
         return self._process is not None and self._process.poll() is None
 
+    @property
+    def returncode(self) -> int | None:
+        """How the process ended (negative: killed by that signal); None while it runs."""
+        return self._process.poll() if self._process else None
+
     def restart(self, timeout: float = 15.0) -> str:
         """Start again on the same port after it died, empty (memory only): whoever calls
         this re-creates the topics."""

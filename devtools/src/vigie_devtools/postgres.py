@@ -88,6 +88,11 @@ class EmbeddedPostgres:
         """Whether the postmaster is alive (a dead one is reaped by asking)."""
         return self._process is not None and self._process.poll() is None
 
+    @property
+    def returncode(self) -> int | None:
+        """How the process ended (negative: killed by that signal); None while it runs."""
+        return self._process.poll() if self._process else None
+
     def restart(self, timeout: float = 30.0) -> str:
         """Start again on the same port and data after it died; PostgreSQL recovers from its
         WAL. The old group is killed first: backends that outlived a killed postmaster would

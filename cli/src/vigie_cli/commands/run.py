@@ -189,10 +189,15 @@ def _broker_server(broker: Any, settings: RunSettings) -> Server:
             broker.bootstrap_servers,
             partitions=settings.topic_partitions,
             replication=settings.topic_replication,
+            security=client_security(settings),
         )
 
     return Server(
-        "broker", alive=lambda: bool(broker.running), restart=restart, pid=lambda: broker.pid
+        "broker",
+        alive=lambda: bool(broker.running),
+        restart=restart,
+        pid=lambda: broker.pid,
+        returncode=lambda: broker.returncode,
     )
 
 
@@ -205,7 +210,11 @@ def _postgres_server(postgres: Any) -> Server:
         postgres.restart()
 
     return Server(
-        "postgres", alive=lambda: bool(postgres.running), restart=restart, pid=lambda: postgres.pid
+        "postgres",
+        alive=lambda: bool(postgres.running),
+        restart=restart,
+        pid=lambda: postgres.pid,
+        returncode=lambda: postgres.returncode,
     )
 
 
