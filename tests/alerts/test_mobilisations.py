@@ -8,6 +8,7 @@ the alert's history, on alerts.v1 and in the audit log; reporting unreachable an
 from __future__ import annotations
 
 import asyncio
+import base64
 import contextlib
 import hashlib
 import re
@@ -232,13 +233,18 @@ async def test_a_signalement_reaches_the_partners_with_the_report_and_is_followe
 
         # Two e-mails, in French, each with the report attached and its own link (besides
         # the alert's own e-mail to the landlord's referent).
-        async def refused() -> bool:
-            return inbox.refused == 1
+        async def refused_once() -> bool:
+            # Once the worker recorded the refusal and its retry (on the service's clock).
+            error = await alerts.db.fetchval(
+                "SELECT last_error FROM alert_deliveries WHERE recipient = $1",
+                "clspd@ville-saint-denis.example",
+            )
+            return inbox.refused == 1 and error is not None
 
         async def three() -> bool:
             return len(inbox.messages) >= 3
 
-        await alerts.wait_for(refused)
+        await alerts.wait_for(refused_once)
         alerts.clock.advance(1.0)  # the retry falls due (on the service's clock)
         await alerts.wait_for(three)
         by_address = {
@@ -311,6 +317,13 @@ async def test_a_signalement_reaches_the_partners_with_the_report_and_is_followe
                 assert page.status_code == 200
                 assert "Je confirme la réception" in page.text
                 assert "Mairie de Saint-Denis" in page.text
+            # No script, its one style allowed by hash, never cached nor framed.
+            style = re.findall(r"<style>(.*?)</style>", page.text)[0]
+            digest = base64.b64encode(hashlib.sha256(style.encode()).digest()).decode()
+            policy = page.headers["content-security-policy"]
+            assert policy.startswith("default-src 'none'; ")
+            assert f"style-src 'sha256-{digest}'" in policy
+            assert page.headers["cache-control"] == "no-store"
             listed = (await manager.get(path)).json()["mobilisations"][0]
             assert [r["received_at"] for r in listed["recipients"]] == [None, None]
             assert listed["state"] == "sent"

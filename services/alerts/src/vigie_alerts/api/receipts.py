@@ -19,6 +19,7 @@ router = APIRouter(prefix="/mobilisations/receipt", tags=["mobilisations"])
 _TOKEN = re.compile(r"[A-Za-z0-9_-]{32,100}")
 # A link's page must not leak its URL (the token) to other sites, nor be cached or indexed.
 _HEADERS = {
+    "Content-Security-Policy": pages.CSP,
     "Cache-Control": "no-store",
     "Referrer-Policy": "no-referrer",
     "X-Robots-Tag": "noindex",

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import html
 from typing import Any
 
@@ -10,6 +12,14 @@ from vigie_alerts.delivery.email import _when
 _STYLE = (
     "body{font-family:system-ui,sans-serif;max-width:40rem;margin:3rem auto;padding:0 1rem;"
     "line-height:1.5}button{font-size:1.1rem;padding:.6rem 1.2rem;cursor:pointer}"
+)
+
+# The pages' policy: no script at all, their one inline style by its hash, forms posted back to
+# this service only, never framed.
+CSP = (
+    "default-src 'none'; style-src 'sha256-"
+    + base64.b64encode(hashlib.sha256(_STYLE.encode()).digest()).decode()
+    + "'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
 )
 
 
