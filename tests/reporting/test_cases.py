@@ -139,6 +139,9 @@ async def test_admin_hides_and_shows(reporting: Reporting) -> None:
     assert await ids(r) == []
     assert await ids(r, other) == []
     assert (await r.get("/v1/cases/hall", other)).status_code == 404
+    listed = (await r.get("/v1/cases", ADMIN_TOKEN, hidden="true")).json()["items"]
+    assert [(c["case_id"], c["hidden_reason"]) for c in listed] == [("hall", "nom d'un locataire")]
+    assert (await r.get("/v1/cases", other, hidden="true")).status_code == 403
     own = (await r.get("/v1/cases/hall", author)).json()
     assert own["hidden"] is True
     assert own["hidden_reason"] == "nom d'un locataire"

@@ -31,6 +31,7 @@ class Filters:
     domain: str | None = None
     action: str | None = None
     q: str | None = None
+    hidden: bool = False  # the hidden cases instead of the visible ones
 
 
 async def get_case(conn: Conn, case_id: str) -> dict[str, Any] | None:
@@ -80,7 +81,7 @@ async def set_hidden(conn: Conn, case_id: str, *, by: str | None, reason: str | 
 async def search_cases(
     conn: Conn, filters: Filters, *, limit: int, offset: int
 ) -> tuple[list[dict[str, Any]], int]:
-    """Visible cases matching the filters, newest first, and how many match in all."""
+    """Visible (or hidden) cases matching the filters, newest first, and how many match."""
     rows = await conn.fetch(
         CASE_SEARCH,
         filters.categories,
@@ -89,6 +90,7 @@ async def search_cases(
         filters.q,
         limit,
         offset,
+        filters.hidden,
     )
     total = int(rows[0]["total"]) if rows else 0
     return [dict(r) for r in rows if r["case_id"] is not None], total

@@ -123,20 +123,24 @@ async def search_cases(
     q: Annotated[str | None, Query(max_length=200)] = None,
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
     offset: Annotated[int, Query(ge=0, le=100_000)] = 0,
+    hidden: bool = False,
 ) -> dict[str, Any]:
     """Visible cases, newest first: any of the `category` codes (repeatable), a GSUP `domain`,
-    an `action`, and `q` searched in French in the title, situation and result."""
-    del principal  # a member of the network reads every visible case
+    an `action`, and `q` searched in French in the title, situation and result; `hidden=true`:
+    the hidden ones instead, for admins (to show one again)."""
+    if hidden and not principal.is_admin:
+        raise ApiError(403, "forbidden", "only admins list hidden cases")
     _check_codes(category=category, domain=domain, loaded=loaded)
     filters = case_store.Filters(
         categories=sorted(set(category)) if category else None,
         domain=domain,
         action=action,
         q=(q.strip() or None) if q else None,
+        hidden=hidden,
     )
     rows, total = await case_store.search_cases(db, filters, limit=limit, offset=offset)
     return {
-        "items": [public_case(row, with_moderation=False) for row in rows],
+        "items": [public_case(row, with_moderation=hidden) for row in rows],
         "total": total,
         "limit": limit,
         "offset": offset,
