@@ -5,7 +5,7 @@ FROM alert_deliveries AS d
 WHERE d.state = 'pending'
   AND NOT EXISTS (
       SELECT 1 FROM unnest($1::text[], $2::text[]) AS f (subscription_id, channel)
-      WHERE f.subscription_id = coalesce(d.subscription_id, 'to:' || lower(d.recipient))
+      WHERE f.subscription_id = coalesce(d.subscription_id, 'to:' || md5(lower(d.recipient)))
         AND f.channel = d.channel
   )
 ORDER BY d.next_attempt_at
