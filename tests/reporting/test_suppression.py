@@ -1,7 +1,9 @@
 """Adversarial tests of the CLSPD suppression: an attacker who knows every additive relation of
-the shared view must not recompute any hidden count. The attacker here is independent of the
-module's own check: interval propagation over non-negative integers (what a person with a
-spreadsheet does), run to a fixed point."""
+the shared view, and that a shown count is rounded to the nearest 5, must not recompute any
+hidden count. The attacker here is independent of the module's own check: interval propagation
+over non-negative integers (what a person with a spreadsheet does), run to a fixed point; and
+for publish() itself, linear programming (tests/reporting/attacker.py). Differencing across
+answers: test_differencing."""
 
 from __future__ import annotations
 
@@ -13,6 +15,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from tests.reporting.attacker import LinearAttacker, pinned
 from tests.reporting.conftest import LANDY, SEMARD, Count, Reporting
 from vigie.contract.events import COMPLAINTS, TARGETS
 from vigie.contract.nomenclature import default_nomenclature
@@ -25,7 +28,14 @@ from vigie_reporting.figures import (
     suppressed_body,
 )
 from vigie_reporting.periods import today_in_paris
-from vigie_reporting.suppression import Relation, recoverable, suppress
+from vigie_reporting.suppression import (
+    Relation,
+    bounds,
+    publish,
+    recoverable,
+    rounded,
+    suppress,
+)
 
 NOMENCLATURE = default_nomenclature()
 CATEGORIES = [c.code for c in NOMENCLATURE.categories]
@@ -33,8 +43,12 @@ CATEGORIES = [c.code for c in NOMENCLATURE.categories]
 
 def attack(published: dict[str, int | None], relations: list[Relation]) -> dict[str, int]:
     """Hidden cells an interval-propagation attacker pins to one value."""
-    low: dict[str, float] = {k: (v if v is not None else 0) for k, v in published.items()}
-    high: dict[str, float] = {k: (v if v is not None else math.inf) for k, v in published.items()}
+    low: dict[str, float] = {
+        k: (bounds(v)[0] if v is not None else 0) for k, v in published.items()
+    }
+    high: dict[str, float] = {
+        k: (bounds(v)[1] if v is not None else math.inf) for k, v in published.items()
+    }
     changed = True
     while changed:
         changed = False
@@ -100,16 +114,22 @@ def assert_safe(body: dict[str, Any]) -> dict[str, Any]:
     truth = count_cells(body)
     published = published_cells(shared)
     for cell, value in truth.items():
+        shown = published[cell]
         if value < 5:
-            assert published[cell] is None, f"{cell}={value} shown"
-        elif published[cell] is not None:
-            assert published[cell] == value
+            assert shown is None, f"{cell}={value} shown"
+        elif shown is not None:
+            assert shown == rounded(value)
+            assert shown % 5 == 0
+            assert shown >= 5
+            low, high = bounds(shown)
+            assert low <= value <= high
     relations = shared_relations(body, NOMENCLATURE)
     assert attack(published, relations) == {}
     hidden = {k for k, v in published.items() if v is None}
     assert recoverable(truth, hidden, relations) == set()
     assert shared["suppressed"] == bool(hidden)
     assert set(shared["suppressed_cells"]) == hidden
+    assert shared["rounding"] == 5
     return shared
 
 
@@ -136,7 +156,7 @@ def test_zeros_are_not_revealed_by_the_cells_that_add_up() -> None:
     categories = dict.fromkeys(CATEGORIES, 0)
     categories.update({"BIE-TAG": 37, "TRA-DEA": 20})
     shared = assert_safe(body_of(categories, complaints={"plainte": 42, "aucune": 15}))
-    assert shared["total"] == 57
+    assert shared["total"] == 55  # 57, rounded
 
 
 def test_small_total_hides_every_derived_figure() -> None:
@@ -219,6 +239,62 @@ def test_random_tables_never_leak(values: list[int], split: list[int]) -> None:
     assert_safe(body)
 
 
+@st.composite
+def nested_tables(draw: st.DrawFn) -> tuple[dict[str, int], list[Relation], dict[str, list[str]]]:
+    """A table of small counts with two breakdowns of one total, one of them nested (total =
+    Σ groups, group = Σ its leaves; total = Σ another partition): the shapes of the shared
+    view. Returns the cells, the relations and each cell as a sum of unknown leaves."""
+    groups = draw(st.integers(min_value=1, max_value=4))
+    sizes = draw(st.lists(st.integers(1, 4), min_size=groups, max_size=groups))
+    leaves = {f"g{g}.l{i}": draw(st.integers(0, 14)) for g, n in enumerate(sizes) for i in range(n)}
+    total = sum(leaves.values())
+    parts = draw(st.integers(min_value=2, max_value=4))
+    cuts = sorted(draw(st.lists(st.integers(0, total), min_size=parts - 1, max_size=parts - 1)))
+    other = {
+        f"p{i}": b - a for i, (a, b) in enumerate(zip([0, *cuts], [*cuts, total], strict=True))
+    }
+    terms: dict[str, list[str]] = {name: [name] for name in [*leaves, *other]}
+    cells: dict[str, int] = {**leaves, **other, "total": total}
+    relations = [Relation("total", tuple(other))]
+    group_names = []
+    for g, n in enumerate(sizes):
+        members = tuple(f"g{g}.l{i}" for i in range(n))
+        cells[f"g{g}"] = sum(leaves[m] for m in members)
+        terms[f"g{g}"] = list(members)
+        relations.append(Relation(f"g{g}", members))
+        group_names.append(f"g{g}")
+    relations.append(Relation("total", tuple(group_names)))
+    terms["total"] = list(leaves)
+    return cells, relations, terms
+
+
+@settings(max_examples=80, deadline=None)
+@given(nested_tables())
+def test_publish_leaves_no_hidden_cell_to_linear_programming(
+    table: tuple[dict[str, int], list[Relation], dict[str, list[str]]],
+) -> None:
+    cells, relations, terms = table
+    shown = publish(cells, relations)
+    hidden = {name for name, value in shown.items() if value is None}
+    # Exact suppression first: nothing recomputable from exact values…
+    assert recoverable(cells, hidden, relations) == set()
+    # …then what is published, rounded: an LP adversary knowing the relations and the rounding
+    # pins no hidden cell to one value.
+    attacker = LinearAttacker()
+    for name, value in shown.items():
+        attacker.observe(terms[name], value)
+    attacker.equal(terms["total"], [p for p in terms if p.startswith("p")])
+    assert attacker.holds_for(cells)
+    for name in hidden:
+        low, high = attacker.range_of(terms[name])
+        assert low - 1e-6 <= cells[name] <= high + 1e-6
+        assert not pinned(low, high), f"{name}={cells[name]} pinned by {shown}"
+    for value in shown.values():
+        if value is not None:
+            assert value % 5 == 0
+            assert value >= 5
+
+
 @pytest.mark.connected
 async def test_the_shared_endpoint_suppresses_across_landlords(reporting: Reporting) -> None:
     day = today_in_paris() - timedelta(days=1)
@@ -238,7 +314,8 @@ async def test_the_shared_endpoint_suppresses_across_landlords(reporting: Report
     assert response.status_code == 200
     assert body["suppressed"] is True
     assert body["total"] == 20
-    assert body["by_category"]["ENV-DEP"] == 12
+    assert body["by_category"]["ENV-DEP"] == 10  # 12, rounded
+    assert body["rounding"] == 5
     # BIE-TAG (7) is hidden as a complement: cadre_de_vie (19) minus ENV-DEP would otherwise
     # show that the other cadre_de_vie categories are 0, and BIE-TAG with them.
     assert body["by_category"]["BIE-TAG"] is None
@@ -247,7 +324,7 @@ async def test_the_shared_endpoint_suppresses_across_landlords(reporting: Report
     published = published_cells(body)
     relations = shared_relations(body, NOMENCLATURE)
     assert attack(published, relations) == {}
-    # Nothing small is left visible anywhere.
+    # Nothing small is left visible anywhere, and every shown count is a multiple of 5.
     for value in published.values():
-        assert value is None or value >= 5
+        assert value is None or (value >= 5 and value % 5 == 0)
     assert body["landlord_id"] is None

@@ -1,5 +1,5 @@
-"""Turning counter sums into the §8 summary, and the CLSPD shared view into its suppressed form.
-Pure: no I/O.
+"""Turning counter sums into the §8 summary, and the CLSPD shared view into its published form
+(suppressed, rounded: see suppression). Pure: no I/O.
 
 Conventions: `complaint_rate` is the share (0–1) of incidents with a `plainte`;
 `staff_targeted` counts incidents that hit the landlord's staff (`personnel`) or its contractors
@@ -16,12 +16,15 @@ from typing import Any
 from vigie.contract.events import COMPLAINTS, TARGETS
 from vigie.contract.nomenclature import Nomenclature
 from vigie_reporting.periods import trend_pct
-from vigie_reporting.suppression import Relation, suppress
+from vigie_reporting.suppression import ROUNDING, Relation, publish
 
 # The contract bounds severity to 1–4 (events.IncidentState) without naming the levels.
 SEVERITIES = ("1", "2", "3", "4")
 # Reporting's own definition of `staff_targeted`: the landlord's staff and its contractors.
 STAFF = ("personnel", "prestataire")
+# The shared view's cost, to the nearest 1,000 €: an order of magnitude for partners, and a
+# difference of two periods tells the cost of one day's incidents only within ±1,000 €.
+COST_ROUNDING_EUR = 1000
 
 
 @dataclass
@@ -133,22 +136,33 @@ def count_cells(body: Mapping[str, Any]) -> dict[str, int]:
 
 
 def suppressed_body(body: dict[str, Any], nomenclature: Nomenclature) -> dict[str, Any]:
-    """The shared view of a summary: hidden counts become None, and so does every figure
-    derived from one (rates, trend, cost), with `suppressed` and the list of hidden cells."""
-    hidden = suppress(count_cells(body), shared_relations(body, nomenclature))
+    """The shared view of a summary: every count as `suppression.publish` gives it (hidden ones
+    None, shown ones rounded to `ROUNDING`), every derived figure (rate, trend, complaint rate,
+    staff) from those published counts only, the cost rounded to `COST_ROUNDING_EUR`; with
+    `suppressed`, the list of hidden cells and the rounding base."""
+    shown = publish(count_cells(body), shared_relations(body, nomenclature))
     out = dict(body)
     for group in ("by_category", "by_domain", "by_severity", "by_target", "by_complaint"):
-        out[group] = {k: (None if f"{group}.{k}" in hidden else v) for k, v in body[group].items()}
-    for name in ("total", "staff_targeted", "previous_total"):
-        if name in hidden:
-            out[name] = None
-    if "total" in hidden:
-        out["rate_per_1000_dwellings"] = None
-        out["cost_eur"] = None
-    if "total" in hidden or "previous_total" in hidden:
-        out["trend_pct"] = None
-    if "total" in hidden or "by_complaint.plainte" in hidden:
-        out["complaint_rate"] = None
+        out[group] = {k: shown[f"{group}.{k}"] for k in body[group]}
+    total, previous = shown["total"], shown["previous_total"]
+    plainte = shown["by_complaint.plainte"]
+    out["total"] = total
+    out["previous_total"] = previous
+    out["staff_targeted"] = shown["staff_targeted"]
+    out["rate_per_1000_dwellings"] = (
+        None if total is None else rate_per_1000(total, body["social_dwellings"])
+    )
+    out["trend_pct"] = None if total is None or previous is None else trend_pct(total, previous)
+    out["complaint_rate"] = None if total is None or plainte is None else round(plainte / total, 4)
+    out["cost_eur"] = None if total is None else _rounded_cost(body["cost_eur"])
+    hidden = sorted(name for name, value in shown.items() if value is None)
     out["suppressed"] = bool(hidden)
-    out["suppressed_cells"] = sorted(hidden)
+    out["suppressed_cells"] = hidden
+    out["rounding"] = ROUNDING
     return out
+
+
+def _rounded_cost(cost_eur: float) -> float:
+    # The cost of a period minus that of the period one day shorter would be the cost of that
+    # day's incidents, maybe one: published to the nearest COST_ROUNDING_EUR only.
+    return float(round(cost_eur / COST_ROUNDING_EUR) * COST_ROUNDING_EUR)

@@ -15,8 +15,30 @@ While some hidden cell is recoverable, one more shown cell is hidden: the first,
 deterministic order (leaves before totals, neighbours first, smallest first), that protects it
 (see `_complement`). This stops because every round hides one more cell.
 
-Not covered (documented limits): differencing across requests (two overlapping periods, or a
-commune against its QPVs), and interval bounds narrower than exact recovery."""
+Differencing across requests. Suppression alone protects one answer, not two: a period shifted
+by one day, a commune against its QPVs, a category against its domain are different answers
+whose *exact* differences are small cells (one dealing point, in one commune, on one day). So
+every shown count is published *rounded to the nearest multiple of 5* (`ROUNDING`), after the
+suppression decided on the exact values, and derived figures (rates, trend, complaint rate) are
+computed from the published counts only. A shown 10 says "8 to 12" (`bounds`); rounding keeps
+the threshold's promise (a shown count is ≥ 5: 5, 6 and 7 show as 5), and the difference of two
+published counts is an interval at least 4 wide (before non-negativity clips it), never a single
+small count. Within one answer rounding only widens what exact suppression left open (the exact
+tables consistent with the rounded answer include those consistent with the exact one), so the
+complementary suppression above still holds. Across answers, an adversary combining many of them
+by linear programming (tests/reporting/test_differencing.py: windows shifted day by day,
+overlapping periods, a commune and each of its QPVs, categories against domains) bounds hidden
+cells by intervals and pins none. What deterministic rounding cannot exclude is an alignment of
+many published counts all at the same edge of their intervals: a commune's 32 incidents (shown
+30) made of four QPVs with exactly 8 each (shown 10) would tell that its other QPVs had none.
+
+Alternatives weighed: cell-key perturbation (ABS, ONS) adds bounded noise keyed on the cell's
+content, so that the same cell always shows the same value; bounded noise has the same edge
+cases, it needs record keys that the counters do not hold, and its figures look exact while they
+are not. Rounded figures read for what they are ("about 10").
+
+Not covered (documented limits): interval bounds (an adversary learns that a hidden cell is, say,
+0 to 4), which is what suppression discloses by design."""
 
 from __future__ import annotations
 
@@ -25,6 +47,8 @@ from dataclasses import dataclass
 from fractions import Fraction
 
 THRESHOLD = 5
+# Shown counts are published to the nearest multiple of this; see the module docstring.
+ROUNDING = 5
 
 
 @dataclass(frozen=True)
@@ -41,13 +65,32 @@ class Relation:
 
 
 def publish(
-    cells: Mapping[str, int], relations: Sequence[Relation], *, threshold: int = THRESHOLD
+    cells: Mapping[str, int],
+    relations: Sequence[Relation],
+    *,
+    threshold: int = THRESHOLD,
+    rounding: int = ROUNDING,
 ) -> dict[str, int | None]:
-    """What a shared document may show of `cells`: None for every hidden cell. Every shared
-    figure (summary, situation report, observatory, partner dashboard) goes through here, so the
-    protection of the shared view is decided in this one place."""
+    """What a shared document may show of `cells`: None for every hidden cell, every shown one
+    rounded to the nearest multiple of `rounding`. Every shared figure (summary, situation
+    report, observatory, partner dashboard, complaint gap) goes through here, so the protection
+    of the shared view is decided in this one place; derive rates from what this returns."""
     hidden = suppress(cells, relations, threshold=threshold)
-    return {name: (None if name in hidden else value) for name, value in cells.items()}
+    return {
+        name: (None if name in hidden else rounded(value, base=rounding))
+        for name, value in cells.items()
+    }
+
+
+def rounded(value: int, *, base: int = ROUNDING) -> int:
+    """`value` to the nearest multiple of `base` (an odd base has no ties), never below `base`:
+    a shown count stays at least the threshold (5, 6 and 7 show as 5)."""
+    return max(base, (2 * value + base) // (2 * base) * base)
+
+
+def bounds(shown: int, *, base: int = ROUNDING, threshold: int = THRESHOLD) -> tuple[int, int]:
+    """What a shown count tells of the exact one: the inclusive interval it lies in."""
+    return max(threshold, shown - base // 2), shown + base // 2
 
 
 def suppress(
