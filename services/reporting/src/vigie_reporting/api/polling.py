@@ -20,6 +20,10 @@ database, not kept in memory: several reporting processes share one consumer gro
 hears only its partitions' messages. Read on the request's own connection, it is one round trip
 of primary-key probes.
 
+A tag names the figures, not the bytes (hence weak): `as_of` moves with changes heard
+anywhere, so a copy kept on a 304 may show an older `as_of` than a fresh answer, with the same
+figures.
+
 Not covered: a reload of the territory reference (`vigie territories load`) changes dwellings
 and names without moving the version; restart reporting after one, or poll without tags."""
 
