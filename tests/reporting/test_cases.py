@@ -294,3 +294,20 @@ async def test_changes_are_published_on_cases_v1(reporting: Reporting) -> None:
         await asyncio.sleep(0.05)
     else:
         raise AssertionError("the outbox kept published messages")
+
+
+async def test_two_landlords_creating_one_id_at_once(reporting: Reporting) -> None:
+    r = reporting
+    a = await r.key("landlord", landlord_id="HLM-A")
+    b = await r.key("landlord", landlord_id="HLM-B")
+    for attempt in range(5):
+        case_id = f"race-{attempt}"
+        first, second = await asyncio.gather(
+            put(r, case_id, HALL, a), put(r, case_id, {**PARKING, "title": "B"}, b)
+        )
+        statuses = sorted([first.status_code, second.status_code])
+        assert statuses in ([201, 403], [201, 409]), statuses
+        winner = first if first.status_code == 201 else second
+        stored = (await r.get(f"/v1/cases/{case_id}")).json()
+        assert stored["landlord_id"] == winner.json()["landlord_id"]
+        assert stored["title"] == winner.json()["title"]  # the loser changed nothing

@@ -46,6 +46,8 @@ async def put_case(
         created = await case_store.upsert_case(
             conn, case_id, landlord_id=landlord_id, author_key_id=author_key_id, values=values
         )
+        if created is None:  # another landlord created this id at the same moment
+            raise ApiError(409, "conflict", f"case {case_id} was just created by someone else")
         row = await _row(conn, case_id)
         if row["hidden_at"] is None:  # a hidden case's edits stay out of the network's view
             await case_store.add_message(

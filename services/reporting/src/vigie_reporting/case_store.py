@@ -47,25 +47,25 @@ async def lock_case(conn: Conn, case_id: str) -> asyncpg.Record | None:
 
 async def upsert_case(
     conn: Conn, case_id: str, *, landlord_id: str, author_key_id: str, values: dict[str, Any]
-) -> bool:
-    """Create or replace a case's content; True when created."""
-    return bool(
-        await conn.fetchval(
-            CASE_UPSERT,
-            case_id,
-            landlord_id,
-            author_key_id,
-            values["place_kind"],
-            values["categories"],
-            values["domains"],
-            values["title"],
-            values["situation"],
-            values["actions"],
-            values["cost_eur"],
-            values["result"],
-            values["outcome"],
-        )
+) -> bool | None:
+    """Create or replace a case's content; True when created, None when a row of another
+    landlord's (or withdrawn) took the id meanwhile."""
+    created = await conn.fetchval(
+        CASE_UPSERT,
+        case_id,
+        landlord_id,
+        author_key_id,
+        values["place_kind"],
+        values["categories"],
+        values["domains"],
+        values["title"],
+        values["situation"],
+        values["actions"],
+        values["cost_eur"],
+        values["result"],
+        values["outcome"],
     )
+    return None if created is None else bool(created)
 
 
 async def withdraw_case(conn: Conn, case_id: str) -> None:

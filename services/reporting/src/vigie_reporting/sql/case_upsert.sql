@@ -1,5 +1,7 @@
 -- Create a case or replace its content (revision + 1); `created` tells which. The caller has
--- checked authorship and that it is not withdrawn, under the row lock of case_lock.sql.
+-- checked authorship and that it is not withdrawn, under the row lock of case_lock.sql; a row
+-- that appeared meanwhile (two first PUTs of one id at once) is replaced only if it is the same
+-- landlord's and not withdrawn, otherwise no row comes back.
 INSERT INTO field_cases AS c (
     case_id, landlord_id, author_key_id, place_kind, categories, domains, title, situation,
     actions, cost_eur, result, outcome
@@ -18,4 +20,5 @@ ON CONFLICT (case_id) DO UPDATE SET
     outcome = EXCLUDED.outcome,
     revision = c.revision + 1,
     updated_at = now()
+WHERE c.landlord_id = EXCLUDED.landlord_id AND c.withdrawn_at IS NULL
 RETURNING (xmax = 0) AS created
