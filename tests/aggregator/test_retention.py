@@ -22,8 +22,9 @@ from tests.support.aggregator import (
     stored_counters,
     withdrawal,
 )
+from vigie.platform.retention import PARIS, cutoff
 from vigie_aggregator.rebuild import rebuild_counters
-from vigie_aggregator.retention import PARIS, cutoff, purge, purge_expired
+from vigie_aggregator.retention import purge, purge_expired
 from vigie_cli.commands.retention import purge_details
 
 

@@ -20,31 +20,20 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from datetime import date, datetime
+from datetime import date
 from importlib.resources import files
-from zoneinfo import ZoneInfo
 
 import asyncpg
 
+from vigie.platform.retention import cutoff, first_kept_day
 from vigie_aggregator.repository import Conn
 
 log = logging.getLogger(__name__)
 
-DEFAULT_YEARS = 5
-PARIS = ZoneInfo("Europe/Paris")  # the counters' days
 BATCH = 1000
 
 PURGE = files("vigie_aggregator").joinpath("sql", "retention_purge.sql").read_text("utf-8")
 DUE = files("vigie_aggregator").joinpath("sql", "retention_due.sql").read_text("utf-8")
-
-
-def cutoff(today: date, years: int) -> date:
-    """The first day kept: incidents of earlier days are purged (29 February → 28th)."""
-    year = today.year - years
-    try:
-        return today.replace(year=year)
-    except ValueError:
-        return today.replace(year=year, day=28)
 
 
 async def due(conn: Conn, before: date) -> int:
@@ -82,7 +71,7 @@ async def purge(
 
 async def purge_expired(pool: asyncpg.Pool, *, years: int, today: date | None = None) -> int:
     """One round of the aggregator's retention: purge what is older than `years`."""
-    before = cutoff(today or datetime.now(PARIS).date(), years)
+    before = first_kept_day(years) if today is None else cutoff(today, years)
     purged = await purge(pool, before)
     if purged:
         log.info("retention: details of %d incidents before %s purged", purged, before)

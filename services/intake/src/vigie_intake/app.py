@@ -16,6 +16,7 @@ from prometheus_client import CollectorRegistry
 
 from vigie.platform.api import AUTHENTICATOR, install_error_handlers
 from vigie.platform.auth import Authenticator
+from vigie.platform.background import Periodic
 from vigie.platform.db import check_database, create_pool
 from vigie.platform.health import Check, health_router
 from vigie.platform.http_metrics import instrument
@@ -30,6 +31,7 @@ from vigie_intake.metrics import IntakeMetrics
 from vigie_intake.open311 import Open311Error, open311_error, open311_router
 from vigie_intake.publisher import IncidentPublisher
 from vigie_intake.rate_limit import RateLimiter
+from vigie_intake.retention import purge_expired
 from vigie_intake.settings import IntakeSettings
 from vigie_intake.topics_contract import documents_router
 
@@ -65,6 +67,7 @@ def create_app(settings: IntakeSettings) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         """Open the pool, the key listener, the territories and the producer; close them after."""
         pool = await create_pool(settings.dsn)
+        retention: Periodic | None = None
         admin_token = settings.admin_token.get_secret_value() if settings.admin_token else None
         authenticator = Authenticator(pool, admin_token=admin_token)
         try:
@@ -76,9 +79,19 @@ def create_app(settings: IntakeSettings) -> FastAPI:
             # The QPV perimeters for Open311 points: parsed now, not on the first request.
             await asyncio.to_thread(reference_locator)
             checks.update(database=lambda: check_database(pool), broker=publisher.ping)
+            # Retention of Open311 details: a first round a minute after start, then daily.
+            retention = Periodic(
+                lambda: purge_expired(pool, years=settings.retention_years),
+                interval_s=settings.retention_interval_s,
+                name="intake-retention",
+                first_delay_s=60.0,
+            )
+            retention.start()
             yield
         finally:
             checks.clear()
+            if retention is not None:
+                await retention.stop()
             await publisher.stop()
             await territories.stop()
             await authenticator.stop()

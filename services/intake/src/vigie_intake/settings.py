@@ -52,3 +52,13 @@ class IntakeSettings(ServiceSettings):
     open311_jurisdiction: str = Field(
         default="vigie", min_length=1, validation_alias=_env("INTAKE_OPEN311_JURISDICTION")
     )
+    # Open311 request details older than this many years are erased (vigie_intake.retention).
+    retention_years: int = Field(
+        default=5,
+        ge=1,
+        le=100,
+        validation_alias=AliasChoices("VIGIE_RETENTION_YEARS", "retention_years"),
+    )
+    retention_interval_s: float = Field(
+        default=86_400.0, gt=0, validation_alias=_env("INTAKE_RETENTION_INTERVAL_S")
+    )
