@@ -1,7 +1,8 @@
 """The referents' network panel (static/network.js) in a real headless Chromium, against the real
 reporting process and a stand-in alerts service: who to call for a QPV, the network's field
 cases for its categories, "ce qu'ont fait les autres" and "mobiliser les partenaires" on its
-alert with the follow-up; nothing of it for a partner key. Skipped without a Chromium."""
+alert with the follow-up, for a landlord's manager and for a manager bound to territories only
+(beside the shared view); nothing of it for a partner key. Skipped without a Chromium."""
 
 from __future__ import annotations
 
@@ -49,6 +50,7 @@ async def test_network_panel_for_a_manager_and_none_for_a_partner(
     _, author = await create_key(db, role="landlord", landlord_id="hlm-b")
     _, manager = await create_key(db, role="manager", landlord_id="hlm-a")
     _, partner = await create_key(db, role="partner", territory_ids=[LANDY])
+    _, local_manager = await create_key(db, role="manager", territory_ids=[LANDY])
     fake = FakeAlerts([alert(LANDY, categories=["BIE-TAG"])])
     fake.referents.append(REFERENT)
     with (
@@ -96,6 +98,17 @@ async def test_network_panel_for_a_manager_and_none_for_a_partner(
         assert await followed.locator('button[data-step="closed"]').count() == 1
         await page.screenshot(path=str(artifacts_dir / "dashboard-network.png"), full_page=True)
         assert problems == []
+
+        # A manager bound to territories only: the shared view, and the network panel beside it.
+        local = await browser.new_page(locale="fr-FR")
+        local_problems = watch(local)
+        await local.goto(f"{url}/#token={local_manager}")
+        await local.wait_for_selector("#network:not([hidden])")
+        await local.locator('#network-referents [data-referent="ref-1"]').wait_for()
+        await local.locator(
+            f'#network-alerts [data-alert="al-{LANDY}"] .mobilise-button'
+        ).wait_for()
+        assert local_problems == []
 
         # A partner key: the shared view, no network panel, no call for staff contacts.
         relayed_before = len(fake.relayed)

@@ -3,7 +3,8 @@
  * categories, and for each of its live alerts what others did and "mobiliser les partenaires"
  * with the follow-up. Never for partner keys (shared view): staff contacts stay in the network,
  * and the server refuses them anyway. Uses app.js's helpers (state, api, el, $, toast…), loaded
- * before it; app.js announces each render (`vigie:rendered`) and alert change (`vigie:alerts`).
+ * before it; app.js and partner.js announce each render (`vigie:rendered`), app.js each alert
+ * change (`vigie:alerts`).
  * No inline script, style or handler: the page's Content-Security-Policy forbids them. */
 "use strict";
 
@@ -28,9 +29,10 @@ const CASES_SHOWN = 5;
 
 const networkState = { territory: null, summary: null, opened: new Map() };
 
-/* The panel is for the landlords' network only: admins, landlords and managers bound to one. */
+/* The panel is for the landlords' network: admins, landlords and managers (a manager bound to
+ * territories only sees it beside the shared view); never partner keys. */
 function networkAllowed() {
-  return Boolean(state.me) && !state.shared && state.me.role !== "partner";
+  return Boolean(state.me) && state.me.role !== "partner";
 }
 const mayMobilise = () => state.me && (state.me.role === "admin" || state.me.role === "manager");
 const dateTime = (iso) => (iso ? new Date(iso).toLocaleString("fr-FR", { dateStyle: "short", timeStyle: "short" }) : "");
@@ -114,8 +116,13 @@ async function renderCases(id, summary) {
 }
 
 /* ---------- alerts: what others did, mobilising partners ---------- */
+const ALERTS_SHOWN = 10;
+/* The live alerts on the territory or inside it (alerts name QPVs), the latest first. */
 function territoryAlerts(id) {
-  return [...state.alerts.values()].filter((a) => a.territory_id === id && a.state !== "resolved");
+  const inside = (a) => a.territory_id === id || lineage(a.territory_id).some((c) => c.id === id);
+  return [...state.alerts.values()].filter((a) => a.state !== "resolved" && inside(a))
+    .sort((a, b) => String(b.changed_at || "").localeCompare(String(a.changed_at || "")))
+    .slice(0, ALERTS_SHOWN);
 }
 async function showOthers(alert, box) {
   const categories = Array.isArray(alert.categories) ? alert.categories : [];
@@ -198,7 +205,7 @@ function alertBlock(alert) {
   const block = el("li", { class: `network-alert ${alert.level || ""}`, "data-alert": alert.alert_id }, [
     el("div", {}, [
       el("strong", { text: LEVEL_LABEL[alert.level] || alert.level || "Alerte" }),
-      el("span", { class: "muted", text: ` · ${alert.rule_name || alert.rule_id || ""}` }),
+      el("span", { class: "muted", text: ` · ${alert.rule_name || alert.rule_id || ""} · ${alert.territory_name || nameOf(alert.territory_id)}` }),
     ]),
     el("div", { class: "actions" }, [
       el("button", { type: "button", class: "others-button", text: "Ce qu'ont fait les autres", onclick: () => { opened.add("others"); showOthers(alert, others); } }),

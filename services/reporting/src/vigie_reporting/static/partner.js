@@ -32,6 +32,7 @@ async function renderShared(id, period) {
     renderSharedGap(gap);
     for (const alert of summary.open_alerts || []) state.alerts.set(alert.alert_id, alert);
     renderAlerts();
+    document.dispatchEvent(new CustomEvent("vigie:rendered", { detail: { id, summary } })); /* network.js */
   } catch (error) {
     if (error.status !== 401) toast(`Chargement impossible : ${error.message}`);
   } finally {
