@@ -20,8 +20,9 @@ import pytest
 from tests.reliability.conftest import Scale
 from tests.support.aggregator import eventually
 from tests.support.faults import System, counted_exactly, varied_events
-from tests.support.intake import ADMIN, ADMIN_TOKEN
+from tests.support.intake import ADMIN, ADMIN_TOKEN, bearer, incident
 from tests.support.load import IntakeLoad
+from vigie.platform.auth.keys import create_key
 from vigie.platform.migrate import apply_migrations
 from vigie.platform.service_process import ready_reason
 from vigie.platform.territories import parse_territories, reference_csv
@@ -81,12 +82,27 @@ async def test_postgres_killed_and_restarted_mid_stream(
     system = System(kafka=kafka_bootstrap, database_url=own_postgres.url, tmp_path=tmp_path)
     events = varied_events(scale.events, rng)
     load = IntakeLoad(system["intake"].url, token=ADMIN_TOKEN)
+    conn = await asyncpg.connect(own_postgres.url)
+    try:  # a landlord's key, never used yet: intake must read it from the database
+        _, landlord_token = await create_key(conn, role="landlord", landlord_id="HLM-93")
+    finally:
+        await conn.close()
     with system.running():
         sending = asyncio.create_task(load.send(events, deadline_s=900))
         try:
             assert await load.wait_accepted(len(events) // 3, within=300)
             assert own_postgres.pid is not None
             os.kill(own_postgres.pid, signal.SIGKILL)
+            # The report of the issue: intake answered 500 to a landlord's post; now 503.
+            async with httpx.AsyncClient(
+                base_url=system["intake"].url, timeout=30, trust_env=False
+            ) as client:
+                response = await client.post(
+                    "/v1/incidents",
+                    json=incident(landlord_id="HLM-93"),
+                    headers=bearer(landlord_token),
+                )
+            assert_database_503(response, "unreachable")
             # Down: a client waiting on alerts gets 503 naming the database; not ready.
             assert_database_503(
                 await refused_for_the_database(system["alerts"].url, "/v1/alerts?limit=1"),
