@@ -12,11 +12,11 @@ import asyncpg
 from fastapi import APIRouter, Request
 from pydantic import BaseModel, ConfigDict, Field
 
-from vigie.platform.api import ApiError, CurrentPrincipal
+from vigie.platform.api import ApiError
 from vigie.platform.auth import Principal
 from vigie_alerts import directory, repository
 from vigie_alerts.access import may_act, may_read
-from vigie_alerts.api.deps import Bounds, Runtime
+from vigie_alerts.api.deps import Bounds, Manager, Runtime
 from vigie_alerts.delivery.repository import Conn
 from vigie_alerts.directory_access import may_see_partner_contact
 from vigie_alerts.mobilisations import follow_up
@@ -86,7 +86,7 @@ async def _contacts(
 async def mobilise(
     alert_id: UUID,
     body: MobilisationBody,
-    principal: CurrentPrincipal,
+    principal: Manager,
     bounds: Bounds,
     rt: Runtime,
     request: Request,
@@ -131,7 +131,7 @@ async def mobilise(
 
 @router.get("/{alert_id}/mobilisations")
 async def list_mobilisations(
-    alert_id: UUID, principal: CurrentPrincipal, bounds: Bounds, rt: Runtime
+    alert_id: UUID, principal: Manager, bounds: Bounds, rt: Runtime
 ) -> dict[str, Any]:
     """The alert's signalements, oldest first, with their recipients and follow-up."""
     async with rt.pool.acquire() as conn:
@@ -141,7 +141,7 @@ async def list_mobilisations(
 
 @router.get("/{alert_id}/mobilisations/{mobilisation_id}")
 async def get_mobilisation(
-    alert_id: UUID, mobilisation_id: UUID, principal: CurrentPrincipal, bounds: Bounds, rt: Runtime
+    alert_id: UUID, mobilisation_id: UUID, principal: Manager, bounds: Bounds, rt: Runtime
 ) -> dict[str, Any]:
     """One signalement with its recipients and follow-up."""
     async with rt.pool.acquire() as conn:
@@ -157,7 +157,7 @@ async def record_step(
     alert_id: UUID,
     mobilisation_id: UUID,
     body: StepBody,
-    principal: CurrentPrincipal,
+    principal: Manager,
     bounds: Bounds,
     rt: Runtime,
 ) -> dict[str, Any]:

@@ -14,7 +14,7 @@ from vigie.platform import audit
 from vigie.platform.api import ApiError, CurrentPrincipal
 from vigie.platform.auth import Principal
 from vigie_alerts import directory
-from vigie_alerts.api.deps import Runtime
+from vigie_alerts.api.deps import Landlord, Runtime
 from vigie_alerts.directory_access import (
     may_manage_referent,
     may_read_referents,
@@ -91,7 +91,7 @@ def _visible(principal: Principal, rt: AlertsRuntime, row: asyncpg.Record) -> bo
 async def put_referent(
     referent_id: ReferentId,
     body: ReferentBody,
-    principal: CurrentPrincipal,
+    principal: Landlord,
     rt: Runtime,
     response: Response,
 ) -> dict[str, Any]:
@@ -146,9 +146,7 @@ async def get_referent(
 
 
 @router.delete("/{referent_id}", status_code=204)
-async def delete_referent(
-    referent_id: ReferentId, principal: CurrentPrincipal, rt: Runtime
-) -> Response:
+async def delete_referent(referent_id: ReferentId, principal: Landlord, rt: Runtime) -> Response:
     """Delete a referent (admins; a landlord key for its own landlord)."""
     _readable(principal)
     async with rt.pool.acquire() as conn, conn.transaction():
