@@ -20,18 +20,20 @@ Suppression: every count goes through `suppression.publish` with the relations a
 outside the panel are facts − panel facts: where they are a few (1 to 4), the panel count that
 would give them away is hidden from the start (it goes into publish() as 0, below any
 threshold, so that publish() also hides what would recompute it through the territories' sums).
-Rates, shares and costs are derived only from published counts; the coverage of a row is shown
-only with its facts (no coverage would tell there is no fact)."""
+Rates, shares and costs are derived only from published counts (a shared cost shows with its
+degradations, to the nearest `figures.COST_ROUNDING_EUR`, as in every shared view); the
+coverage of a row is shown only with its facts (no coverage would tell there is no fact)."""
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
 from vigie.contract.nomenclature import Nomenclature
-from vigie_reporting.figures import rate_per_1000
+from vigie_reporting.figures import COST_ROUNDING_EUR, rate_per_1000
 from vigie_reporting.periods import trend_pct
 from vigie_reporting.suppression import THRESHOLD, Relation, publish
 
@@ -41,9 +43,6 @@ from vigie_reporting.suppression import THRESHOLD, Relation, publish
 DEGRADATIONS = ("BIE-DEG", "BIE-TAG", "BIE-INC")
 TARGET_GROUPS = ("residents", "staff", "property", "other")
 COUNTRY = "FR"
-# Shared costs are published to the nearest €100, as counts are rounded by publish(): an exact
-# cost set against another answer's would price a few facts.
-COST_ROUNDING_EUR = 100
 
 
 @dataclass
@@ -283,13 +282,22 @@ def published(tables: Mapping[str | None, Table], withheld: set[str]) -> dict[st
     """Every count as the observatory may show it (None: suppressed). `withheld` are hidden from
     the start. A région's row sits in the national table and in its own: a count hidden by one
     table is hidden in the other. A count to hide goes into publish() as 0 (below any threshold,
-    hence hidden, and protected by what else it hides), until no table hides anything more."""
+    hence hidden, and protected by what else it hides), until no table hides anything more.
+
+    publish() runs on each table's independent parts apart (the counts no relation ties
+    together: plainte, degradations, the panel's, the facts with their domains and targets),
+    which protects exactly as much, and is far quicker: its cost grows faster than the cells."""
+    parts = [part for table in tables.values() for part in components(*table)]
     hidden = set(withheld)
+    done: dict[int, tuple[frozenset[str], dict[str, int | None]]] = {}
     while True:
         shown: dict[str, int | None] = {}
-        for cells, relations in tables.values():
-            forced = {name: (0 if name in hidden else value) for name, value in cells.items()}
-            for name, value in publish(forced, relations).items():
+        for index, (cells, relations) in enumerate(parts):
+            forced_names = frozenset(hidden.intersection(cells))
+            if index not in done or done[index][0] != forced_names:
+                forced = {n: (0 if n in forced_names else v) for n, v in cells.items()}
+                done[index] = (forced_names, publish(forced, relations))
+            for name, value in done[index][1].items():
                 if value is None or shown.get(name, 0) is None:
                     shown[name] = None
                 else:
@@ -298,6 +306,45 @@ def published(tables: Mapping[str | None, Table], withheld: set[str]) -> dict[st
         if now_hidden <= hidden:
             return shown
         hidden |= now_hidden
+
+
+FrozenTables = tuple[tuple[str | None, tuple[tuple[str, int], ...], tuple[Relation, ...]], ...]
+
+
+def _frozen(tables: Mapping[str | None, Table]) -> FrozenTables:
+    return tuple(
+        (key, tuple(cells.items()), tuple(relations)) for key, (cells, relations) in tables.items()
+    )
+
+
+@functools.lru_cache(maxsize=16)
+def published_once(tables: FrozenTables, withheld: frozenset[str]) -> dict[str, int | None]:
+    """`published`, remembered for the same counts: the JSON, CSV and PDF of a year, and every
+    landlord's request, share one suppression while the counters of those years stay put (it
+    may take seconds on a sparse table: see docs/contract.md §8). Callers must not change it."""
+    return published({key: (dict(cells), list(rel)) for key, cells, rel in tables}, set(withheld))
+
+
+def components(cells: Mapping[str, int], relations: Sequence[Relation]) -> list[Table]:
+    """The parts of a table that no relation ties to each other."""
+    root = {name: name for name in cells}
+
+    def find(name: str) -> str:
+        while root[name] != name:
+            root[name] = root[root[name]]
+            name = root[name]
+        return name
+
+    for relation in relations:
+        first = find(relation.parent)
+        for child in relation.children:
+            root[find(child)] = first
+    groups: dict[str, Table] = {}
+    for name, value in cells.items():
+        groups.setdefault(find(name), ({}, []))[0][name] = value
+    for relation in relations:
+        groups[find(relation.parent)][1].append(relation)
+    return list(groups.values())
 
 
 # --- Rows ----------------------------------------------------------------------------------------
@@ -374,7 +421,7 @@ def observatory(
     domains = [d.code for d in nomenclature.domains]
     totals = tallies(tree, sums.all)
     hide = {c for p, t in totals.items() for c in withheld_cells(p, t)}
-    shown = published(shared_cells(tree, totals, domains), hide)
+    shown = published_once(_frozen(shared_cells(tree, totals, domains)), frozenset(hide))
     by_place: dict[str, dict[str, int | None]] = {}
     for name, value in shown.items():
         place_id, count = name.split(":", 1)

@@ -68,7 +68,9 @@ async def observatory_of(
     covered = await observatory_store.covered(db, year=year)
     places = await observatory_store.places(db)
     fresh = await repository.freshness(db)
-    body = observatory(
+    # Suppression is CPU work (up to seconds on sparse tables): off the event loop.
+    body = await asyncio.to_thread(
+        observatory,
         tree=Tree.of(Place(**p) for p in places),
         sums=fold(rows),
         covered=covered,
