@@ -35,12 +35,14 @@ from vigie_reporting.observatory import (
     DEGRADATIONS,
     Place,
     Tree,
+    components,
     fold,
     shared_cells,
     tallies,
+    withheld_cells,
 )
 from vigie_reporting.periods import trend_pct
-from vigie_reporting.suppression import THRESHOLD, publish, recoverable
+from vigie_reporting.suppression import THRESHOLD, Relation, publish, recoverable
 
 YEAR = 2025
 DOMAINS = [d.code for d in default_nomenclature().domains]
@@ -430,3 +432,54 @@ def _run(*command: str) -> str:
 
 def _tokens(text: str) -> list[str]:
     return text.replace("\u00a0", " ").replace("\u202f", " ").split()
+
+
+# --- Pure parts, without I/O -----------------------------------------------------------------
+
+
+def test_degradations_are_property_categories_of_the_nomenclature() -> None:
+    nomenclature = default_nomenclature()
+    for code in DEGRADATIONS:
+        assert nomenclature.category(code) is not None, code
+    assert "BIE-VOL" not in DEGRADATIONS  # a theft, not a degradation
+
+
+def test_the_panel_holds_the_landlords_with_facts_in_both_years() -> None:
+    def row(landlord: str, *, current: bool, facts: int) -> dict[str, Any]:
+        return {
+            "departement_code": "93",
+            "region_code": "11",
+            "landlord_id": landlord,
+            "current": current,
+            "domain": "vivre_ensemble",
+            "facts": facts,
+            "plainte": 0,
+            "residents": facts,
+            "staff": 0,
+            "property": 0,
+            "other": 0,
+            "degradations": 0,
+            "degradation_cost": None,
+        }
+
+    sums = fold(
+        [
+            row("both", current=True, facts=7),
+            row("both", current=False, facts=9),
+            row("new", current=True, facts=3),
+            row("gone", current=False, facts=4),
+        ]
+    )
+    assert sums.panel == frozenset({"both"})
+    tally = sums.all["DEP-93"]
+    assert (tally.facts, tally.panel_facts) == (10, 7)
+    assert (tally.previous_facts, tally.panel_previous) == (13, 9)
+    assert tally.landlords == {"both", "new"}  # contributors of the year only
+    assert withheld_cells("DEP-93", tally) == {"DEP-93:panel_facts", "DEP-93:panel_previous"}
+
+
+def test_independent_counts_are_published_apart() -> None:
+    cells = {"a": 10, "b": 6, "c": 4, "x": 20, "y": 1}
+    relations = [Relation("a", ("b", "c")), Relation("x", ("y",))]
+    parts = sorted(sorted(cells) for cells, _ in components(cells, relations))
+    assert parts == [["a", "b", "c"], ["x", "y"]]
