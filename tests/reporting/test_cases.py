@@ -150,6 +150,12 @@ async def test_admin_hides_and_shows(reporting: Reporting) -> None:
     assert shown.status_code == 200
     assert shown.json()["hidden"] is False
     assert await ids(r, other) == ["hall"]
+    moderated = (await r.get("/v1/audit", ADMIN_TOKEN, action="cases")).json()["items"]
+    assert [(e["action"], e["target"], e["actor_role"]) for e in moderated] == [
+        ("cases.show", "hall", "admin"),
+        ("cases.hide", "hall", "admin"),
+    ]
+    assert moderated[1]["details"] == {"reason": "nom d'un locataire"}
 
 
 async def test_search_filters_and_paging(reporting: Reporting) -> None:

@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from vigie.contract.nomenclature import Nomenclature
+from vigie.platform import audit
 from vigie.platform.api import ApiError
 from vigie.platform.auth import Principal
 from vigie_reporting import case_store
@@ -90,6 +91,13 @@ async def hide_case(
             reason=reason,
         )
         row = await _row(conn, case_id)
+        await audit.record(
+            conn,
+            actor=principal,
+            action="cases.hide" if hidden else "cases.show",
+            target=case_id,
+            details={"reason": reason} if hidden else {},
+        )
         if hidden and not was_hidden:
             await case_store.add_message(conn, case_id, _gone(row, reason="hidden"))
         elif not hidden:
