@@ -7,7 +7,16 @@ with orjson."""
 
 from fastapi import APIRouter
 
-from vigie_reporting.api import cases, documents, exports, network, rankings, shared, summaries
+from vigie_reporting.api import (
+    cases,
+    documents,
+    exports,
+    network,
+    observatory,
+    rankings,
+    shared,
+    summaries,
+)
 from vigie_reporting.encoding import JsonResponse
 
 router = APIRouter(prefix="/v1", default_response_class=JsonResponse)
@@ -16,6 +25,7 @@ router.include_router(rankings.router)
 router.include_router(shared.router)
 router.include_router(exports.router)
 router.include_router(documents.router)
+router.include_router(observatory.router)
 router.include_router(cases.router)
 router.include_router(network.router)
 
