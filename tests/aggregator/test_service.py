@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import random
+from collections import Counter
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import asyncpg
@@ -36,10 +38,15 @@ async def counters_match(conn: asyncpg.Connection, expected: object) -> bool:
 async def test_counts_rejects_to_the_dlq_and_announces_changes(
     kafka_bootstrap: str, database_url: str, db: asyncpg.Connection, tmp_path: Path
 ) -> None:
-    """Valid events are counted exactly; raw garbage from a plain client goes to the DLQ with
-    the §6 headers without stopping its partition; the changed pairs are announced."""
+    """Valid events are counted exactly; raw garbage and hostile records from a plain client
+    (see `hostile_records`) go to the DLQ with the §6 headers without stopping their partition
+    (a valid event produced after them on the same key is counted) and without leaving any
+    trace in the counters; the changed pairs are announced."""
     events = random_scenario(random.Random(1), incidents=300)
-    garbage: list[tuple[bytes | None, bytes]] = [
+    # Produced after every hostile record, on the key most of them share: it must be counted.
+    last = state_event(incident_id="AFTER-HOSTILE", revision=1, territory_id="QN00101M")
+    events.append(last)
+    garbage: list[tuple[bytes | None, bytes | None]] = [
         (b"QN00101M", b"{not json"),
         (b"QN00101M", orjson.dumps({**state_event(incident_id="X", revision=1), "severity": 7})),
         (
@@ -47,10 +54,14 @@ async def test_counts_rejects_to_the_dlq_and_announces_changes(
             orjson.dumps(state_event(incident_id="Y", revision=1, territory_id="QN99999X")),
         ),
         (None, b"\xff\xfe binary"),
+        *hostile_records(),
     ]
-    messages: list[tuple[bytes | None, bytes]] = [(event_key(e), event_bytes(e)) for e in events]
+    messages: list[tuple[bytes | None, bytes | None]] = [
+        (event_key(e), event_bytes(e)) for e in events
+    ]
     messages[100:100] = garbage[:2]
-    messages[200:200] = garbage[2:]
+    messages[200:200] = garbage[2:4]
+    messages[-1:-1] = garbage[4:]  # all of them before the last valid event
     aggregator = AggregatorProcess(
         env=service_env(kafka_bootstrap, database_url, tmp_path), log_dir=tmp_path / "logs"
     )
@@ -59,9 +70,19 @@ async def test_counts_rejects_to_the_dlq_and_announces_changes(
         await produce(kafka_bootstrap, messages)
         expected = model_counters(events)
         assert await eventually(lambda: counters_match(db, expected), within=60)
+        # Nothing of a rejected record is half-applied: no incident row either.
+        stored = await db.fetchval("SELECT count(*) FROM incidents WHERE incident_id LIKE 'H-%'")
+        assert stored == 0
+        assert (
+            await db.fetchval("SELECT count(*) FROM incidents WHERE incident_id = 'AFTER-HOSTILE'")
+            == 1
+        )
 
         dead = await read_topic(kafka_bootstrap, topics.INCIDENTS_DLQ, at_least=len(garbage))
-        assert {(r.key, r.value) for r in dead} == set(garbage)
+        # A record without a value (a tombstone) is copied with an empty one.
+        assert Counter((r.key, r.value or b"") for r in dead) == Counter(
+            (key, value or b"") for key, value in garbage
+        )
         for record in dead:
             headers = dict(record.headers)
             assert headers["source-topic"] == topics.INCIDENTS.encode()
@@ -122,3 +143,59 @@ async def test_two_processes_share_the_partitions_without_double_counting(
 async def _applied_some(process: AggregatorProcess) -> bool:
     value = await asyncio.to_thread(process.metric, "vigie_aggregator_events_applied_total")
     return value > 0
+
+
+def hostile_records() -> list[tuple[bytes | None, bytes | None]]:
+    """Records a broken or hostile producer could write on incidents.v1, each one a reason to
+    reject it: wrong types, missing fields, an unknown version or type, a 1 MB value, binary
+    garbage, no key or no value, JSON that is not an object, deeply nested JSON, values the
+    storage cannot hold, an event from far in the future. Most share the QN00101M key, so they
+    sit on one partition before a valid event."""
+
+    def event(**changes: object) -> dict[str, object]:
+        data = state_event(incident_id=f"H-{len(changes)}", revision=1, territory_id="QN00101M")
+        data.update(changes)
+        return {k: v for k, v in data.items() if v is not None}
+
+    key = b"QN00101M"
+    # 300 nested arrays as the description (deeper than orjson writes: spliced by hand).
+    nested = orjson.dumps(event())[:-1] + b',"description":' + b"[" * 300 + b"1" + b"]" * 300 + b"}"
+    return [
+        # wrong types (the contract's models are strict: no coercion)
+        (key, orjson.dumps(event(severity="2"))),
+        (key, orjson.dumps(event(revision="1"))),
+        (key, orjson.dumps(event(occurred_at=1_700_000_000))),
+        (key, orjson.dumps(event(territory_id=["QN00101M"]))),
+        (key, orjson.dumps(event(cost_eur="12,50"))),
+        # missing fields
+        (key, orjson.dumps(event(category=None))),
+        (key, orjson.dumps(event(event_id=None))),
+        (key, orjson.dumps(event(type=None))),
+        (key, b"{}"),
+        # an unknown version, an unknown type
+        (key, orjson.dumps(event(version=2))),
+        (key, orjson.dumps(event(type="incident.reported.v2"))),
+        # a 1 MB value (a description 500 times too long)
+        (key, orjson.dumps(event(description="x" * 1_000_000))),
+        # binary garbage, with and without a key; an empty value; no value at all
+        (key, random.Random(13).randbytes(4096)),
+        (None, random.Random(14).randbytes(512)),
+        (key, b""),
+        (key, None),
+        # JSON that is not an object
+        (key, b"[]"),
+        (key, b"null"),
+        (key, b"42"),
+        (key, b'"incident.reported"'),
+        # deeply nested JSON: beyond the parser's depth, and inside an event
+        (key, b"[" * 100_000 + b"]" * 100_000),
+        (key, nested),
+        # valid JSON the storage cannot hold: NUL in text, a revision beyond int4
+        (key, orjson.dumps(event(landlord_id="L\x00"))),
+        (key, orjson.dumps(event(revision=2**31))),
+        (key, orjson.dumps(event(cost_eur=1e15))),
+        # a valid shape from the future (1 day after it was produced)
+        (key, orjson.dumps(event(occurred_at=(datetime.now(UTC) + timedelta(days=1)).isoformat()))),
+        # a valid event with a territory nobody knows, under a hostile key
+        (b"\x00" * 64, orjson.dumps(event(territory_id="QN99999Z"))),
+    ]

@@ -175,7 +175,7 @@ def event_key(event: dict[str, Any]) -> bytes:
 
 async def produce(
     bootstrap: str,
-    messages: Sequence[tuple[bytes | None, bytes]],
+    messages: Sequence[tuple[bytes | None, bytes | None]],
     *,
     topic: str = topics.INCIDENTS,
     rate_per_s: float | None = None,
