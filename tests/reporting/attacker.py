@@ -66,12 +66,14 @@ class LinearAttacker:
         return low, high
 
     def feasible_points(self, count: int, *, seed: int) -> list[np.ndarray]:
-        """Vertices of the feasible set in random directions: cheap witnesses that a cell can
-        take several values (exact ranges are then computed only for the others)."""
+        """Vertices of the feasible set where random positive mixes of every unknown are
+        greatest, and least, in turn: cheap witnesses that cells can be above or below what
+        they truly are (exact ranges are then computed only for the others)."""
         rng = random.Random(seed)
         points = []
-        for _ in range(count):
-            objective = np.array([rng.uniform(-1.0, 1.0) for _ in range(len(self.index))])
+        for n in range(count):
+            sign = -1.0 if n % 2 == 0 else 1.0  # greatest, then least
+            objective = np.array([sign * rng.uniform(0.1, 1.0) for _ in range(len(self.index))])
             # A cap keeps unbounded directions (cells hidden everywhere) finite.
             result = self._solve(objective, cap=1000.0)
             assert result.status == 0, result.message
