@@ -34,6 +34,7 @@ TARGET_LABELS = {
     "patrimoine": "Patrimoine",
     "autre": "Autre",
 }
+CONTENT_PX = 688  # the page's width inside its margins (182 mm), in CSS pixels
 OWN = Style(fill="#6fa3d0", fill_opacity=0.8, stroke="#1d4f7a", stroke_width=0.8)
 NEIGHBOUR = Style(fill="#cccccc", fill_opacity=0.6, stroke="#aaaaaa", stroke_width=0.4)
 # Mainland France: a country-wide map drawn with the overseas QPVs would be a dot.
@@ -60,6 +61,9 @@ td.n, th.n { text-align: right; }
 .note { color: #555; font-size: 8.5pt; }
 .method p { margin: 1mm 0 2mm 0; }
 h2, h3 { break-after: avoid; }
+table.months { table-layout: fixed; font-size: 7.5pt; margin-top: 0; }
+table.months th, table.months td { text-align: center; padding: 0.6mm 0; }
+
 section { break-inside: avoid; }
 """
 
@@ -253,7 +257,8 @@ def _trend_section(inputs: SituationInputs, figures: SituationFigures) -> str:
         "<h2>Tendance sur 12 mois</h2>"
         f"<p class='note'>Faits par mois, du {day_text(trend.start)} au {day_text(trend.end)} "
         "(le dernier mois est partiel).</p>"
-        + bar_chart(incidents, width=660, height=190, title="Faits par mois")
+        + bar_chart(incidents, width=CONTENT_PX, height=150, title="Faits par mois", texts=False)
+        + _month_table(incidents)
     )
 
 
@@ -325,8 +330,25 @@ def _gap_section(inputs: SituationInputs, figures: SituationFigures) -> str:
         "<p>Évolution de la part des faits avec plainte : "
         f"<strong>{points_text(figures.previous_complaint_share, figures.complaint_share)}</strong>"
         "</p><h3>Part des faits avec plainte, par mois</h3>"
-        + line_chart(shares, width=660, height=150, ceiling=1.0, title="Part avec plainte")
+        + line_chart(
+            shares,
+            width=660,
+            height=110,
+            ceiling=1.0,
+            title="Part avec plainte",
+            texts=False,
+            side=6,
+        )
+        + _month_table(shares)
     )
+
+
+def _month_table(data: Sequence[Datum]) -> str:
+    """The values of a monthly chart as a table under it, a column per month under its bar
+    (HTML text lays out far faster than SVG text in WeasyPrint)."""
+    head = "".join(f"<th>{escape(d.label)}</th>" for d in data)
+    row = "".join(f"<td>{escape(d.text)}</td>" for d in data)
+    return f"<table class='months'><tr>{head}</tr><tr>{row}</tr></table>"
 
 
 def _targets_section(figures: SituationFigures) -> str:
