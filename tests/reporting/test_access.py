@@ -92,7 +92,7 @@ async def test_a_partner_key_reads_only_the_shared_view_of_its_territories(
         assert response.json()["error"] == "forbidden"
     own = await reporting.get("/v1/shared/territories/COM-93066/summary", token)
     assert own.status_code == 200
-    assert own.json()["total"] == 57
+    assert own.json()["total"] == 55  # 57, rounded to 5 as every shared count
     inside = await reporting.get(f"/v1/shared/territories/{LANDY}/summary", token)
     assert inside.status_code == 200
     above = await reporting.get("/v1/shared/territories/DEP-93/summary", token)
