@@ -16,7 +16,7 @@ import numpy as np
 from scipy.optimize import linprog
 from scipy.sparse import csr_matrix
 
-from vigie_reporting.suppression import bounds
+from vigie_reporting.suppression import ROUNDING, bounds
 
 Terms = frozenset[Hashable]  # a cell: the sum of these unknowns
 EPS = 1e-6
@@ -26,6 +26,7 @@ EPS = 1e-6
 class LinearAttacker:
     """Unknown non-negative counts, observed through sums of them."""
 
+    rounding: int = ROUNDING  # what a shown count was rounded to (1: exact)
     index: dict[Hashable, int] = field(default_factory=dict)
     # (unknowns, low, high): low ≤ Σ unknowns ≤ high
     intervals: list[tuple[list[int], float, float]] = field(default_factory=list)
@@ -41,7 +42,7 @@ class LinearAttacker:
         """A published cell: shown (rounded) or hidden (None: nothing but non-negativity)."""
         columns = [self.var(t) for t in terms]
         if shown is not None:
-            low, high = bounds(shown)
+            low, high = bounds(shown, base=self.rounding)
             self.intervals.append((columns, low, high))
 
     def equal(self, left: Iterable[Hashable], right: Iterable[Hashable]) -> None:
