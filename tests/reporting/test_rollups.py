@@ -2,7 +2,7 @@
 refreshed, never staler than what reporting heard between refreshes (announced days are read
 from the counters), told of `vigie rebuild`'s corrections through the aggregator's outbox, and
 rebuilt in full when reporting may have missed changes (no committed offset, a message it
-cannot read)."""
+cannot read), by chunks of days that each end in time, without losing a change made meanwhile."""
 
 from __future__ import annotations
 
@@ -29,9 +29,10 @@ from tests.reporting.conftest import (
 from vigie_aggregator import repository as aggregator_repository
 from vigie_aggregator.notify import change_messages
 from vigie_aggregator.rebuild import rebuild_counters
+from vigie_reporting import repository
 from vigie_reporting.changes import read_messages, record
 from vigie_reporting.periods import today_in_paris
-from vigie_reporting.rollups import refresh
+from vigie_reporting.rollups import ChunkSize, refresh
 
 pytestmark = pytest.mark.connected
 
@@ -318,3 +319,94 @@ async def test_a_restart_with_nothing_announced_meanwhile_rebuilds_nothing(
             pass  # the start waits for the offsets' check
         assert asked(caplog) is first
         caplog.clear()
+
+
+# Sixty days of counters at Landy and Sémard, a few rows a day.
+SPREAD = [
+    Count(qpv, TODAY - timedelta(days=d), category, landlord, 1 + (d + n) % 7, plainte=d % 2)
+    for d in range(60)
+    for n, (qpv, category, landlord) in enumerate(
+        [(LANDY, "BIE-TAG", "hlm-a"), (SEMARD, "BIE-TAG", "hlm-b"), (SEMARD, "PER-PHY", "hlm-a")]
+    )
+]
+
+
+async def change_and_tell(db: asyncpg.Connection, n: int) -> None:
+    """What an aggregator batch and reporting's handler do: change the counters (a new row, and
+    one more incident on an old day), then record the days changed."""
+    day, other = TODAY - timedelta(days=59), TODAY - timedelta(days=n % 60)
+    await add_counts(db, [Count(LANDY, other, "ENV-DEP", f"hlm-new-{n}", 2, plainte=1)])
+    await db.execute(
+        "UPDATE incident_counters SET incidents = incidents + 1, severity_2 = severity_2 + 1,"
+        " target_patrimoine = target_patrimoine + 1, complaint_aucune = complaint_aucune + 1"
+        " WHERE territory_id = $1 AND day = $2 AND landlord_id = 'hlm-a'",
+        LANDY,
+        day,
+    )
+    at = datetime.now(UTC)
+    await record(
+        db, read_messages(change_messages([(LANDY, day), (LANDY, other)], committed_at=at))
+    )
+
+
+async def test_a_full_rebuild_in_chunks_loses_no_change_made_meanwhile(
+    db: asyncpg.Connection, pool: asyncpg.Pool, caplog: pytest.LogCaptureFixture
+) -> None:
+    """One day per transaction while counters keep changing: each chunk recomputes its days from
+    its own snapshot, a change committed after it is announced after it and stays dirty."""
+    await add_counts(db, SPREAD)
+    assert await refreshed(pool) == -1
+    await assert_rollups_exact(db)
+    await repository.ask_full_rebuild(db)
+    caplog.set_level("INFO", logger="vigie_reporting.rollups")
+    rebuild = asyncio.create_task(refresh(pool, chunk=ChunkSize(days=1, max_days=1)))
+    changes = 0
+    while not rebuild.done() and changes < 20:  # bounded: a rebuild ends once they stop
+        await change_and_tell(db, changes)
+        changes += 1
+        await asyncio.sleep(0.01)
+    assert changes >= 3  # each began while the rebuild ran
+    assert await rebuild == -1
+    assert "full rebuild of the roll-ups: 60 days to recompute" in caplog.text
+    assert "days recomputed in" in caplog.text
+    await refreshed(pool)  # what was announced meanwhile
+    await assert_rollups_exact(db)
+    assert await db.fetchval("SELECT full_rebuild FROM reporting_rollup_state") is False
+
+
+async def test_a_chunk_that_runs_out_of_time_is_retried_smaller(
+    database_url: str, db: asyncpg.Connection
+) -> None:
+    """The refresh's statements run under the pool's command timeout (1 s here): a chunk that
+    exceeds it is rolled back, its days stay dirty and are tried again in smaller chunks; only a
+    single day out of time fails the round, and the next round finishes the rebuild."""
+    await add_counts(db, SPREAD)
+    stuck = TODAY - timedelta(days=40)  # the 20th day from the first
+    async with asyncpg.create_pool(database_url, min_size=1, max_size=1, command_timeout=1) as pool:
+        assert await refreshed(pool) == -1
+        await repository.ask_full_rebuild(db)
+        async with db.transaction():
+            # Another transaction holds that day's reporting_daily rows: deleting them waits.
+            await db.execute("SELECT 1 FROM reporting_daily WHERE day = $1 FOR UPDATE", stuck)
+            with pytest.raises(TimeoutError):
+                await refresh(pool, chunk=ChunkSize(days=31))
+        # The days before it were folded in, that one and the later ones are still dirty.
+        dirty = await db.fetchval("SELECT min(day) FROM reporting_dirty_days")
+        assert dirty == stuck
+        assert await refresh(pool) == 41  # that day to today
+    await assert_rollups_exact(db)
+
+
+def test_chunks_aim_at_a_duration() -> None:
+    chunk = ChunkSize(days=31, target_s=5.0, max_days=366)
+    chunk.took(0.1)
+    assert chunk.days == 62  # at most twofold
+    chunk.took(10.0)
+    assert chunk.days == 31
+    for _ in range(10):
+        chunk.took(0.01)
+    assert chunk.days == 366
+    chunk = ChunkSize(days=3)
+    assert chunk.shrink()
+    assert chunk.days == 1
+    assert not chunk.shrink()

@@ -58,6 +58,8 @@ ROLLUP_INSERT = sql("rollup_insert.sql")
 DAILY_DELETE = sql("daily_delete.sql")
 DAILY_INSERT = sql("daily_insert.sql")
 DIRTY_DAYS_TAKE = sql("dirty_days_take.sql")
+DIRTY_DAYS_ALL = sql("dirty_days_all.sql")
+DIRTY_DAYS_COUNT = sql("dirty_days_count.sql")
 DIRTY_DAYS_ADD = sql("dirty_days_add.sql")
 FRESHNESS_HEARD = sql("freshness_heard.sql")
 FULL_REBUILD_ASK = sql("full_rebuild_ask.sql")
@@ -254,13 +256,24 @@ async def full_rebuild_due(conn: Conn) -> bool:
     return bool(await conn.fetchval(ROLLUP_STATE))
 
 
-async def take_dirty_days(conn: Conn) -> list[date]:
-    """The days changed since the last refresh, removed from the list; sorted, once each."""
-    return sorted({r["day"] for r in await conn.fetch(DIRTY_DAYS_TAKE)})
+async def take_dirty_days(conn: Conn, *, limit: int, after: date | None) -> list[date]:
+    """The first `limit` days changed since the last refresh, after `after` (None: from the
+    earliest), removed from the list; sorted, once each."""
+    return sorted({r["day"] for r in await conn.fetch(DIRTY_DAYS_TAKE, limit, after)})
 
 
-async def recompute_rollups(conn: Conn, days: list[date] | None) -> None:
-    """Recompute both roll-ups for these days (None: every day) from the counters."""
+async def mark_every_day_dirty(conn: Conn) -> None:
+    """Mark dirty every day the counters or the roll-ups hold (a full rebuild)."""
+    await conn.execute(DIRTY_DAYS_ALL)
+
+
+async def dirty_day_count(conn: Conn) -> int:
+    """How many distinct days are waiting for the refresh."""
+    return int(await conn.fetchval(DIRTY_DAYS_COUNT))
+
+
+async def recompute_rollups(conn: Conn, days: list[date]) -> None:
+    """Recompute both roll-ups for these days from the counters."""
     await conn.execute(ROLLUP_DELETE, days)
     await conn.execute(DAILY_DELETE, days)
     await conn.execute(ROLLUP_INSERT, days)

@@ -1,2 +1,2 @@
--- Forget reporting_rollup's rows of some days ($1, NULL: every day) before they are recomputed.
-DELETE FROM reporting_rollup WHERE $1::date[] IS NULL OR day = ANY($1::date[])
+-- Forget reporting_rollup's rows of some days ($1) before they are recomputed.
+DELETE FROM reporting_rollup WHERE day = ANY($1::date[])

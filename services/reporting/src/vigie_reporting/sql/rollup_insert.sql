@@ -1,4 +1,4 @@
--- reporting_rollup for some days ($1, NULL: every day): the counters summed up to the country,
+-- reporting_rollup for some days ($1): the counters summed up to the country,
 -- the régions and the départements, by day and category, all landlords.
 INSERT INTO reporting_rollup
 SELECT a.ancestor_id, c.day, c.category,
@@ -11,5 +11,5 @@ FROM incident_counters c
 JOIN territory_ancestors a ON a.territory_id = c.territory_id
 JOIN territories t ON t.territory_id = a.ancestor_id
                   AND t.kind IN ('pays', 'region', 'departement')
-WHERE $1::date[] IS NULL OR c.day = ANY($1::date[])
+WHERE c.day = ANY($1::date[])
 GROUP BY a.ancestor_id, c.day, c.category
