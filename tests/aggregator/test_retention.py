@@ -124,6 +124,12 @@ async def test_purge_keeps_counters_exact_and_freezes_purged_incidents(
     # Nothing left to purge: the CLI and the aggregator's round find nothing.
     assert await purge_details(years=5, dry_run=False) == 0
     assert await purge_expired(pool, years=5) == 0
+    # A purge on demand is an administrative action: in the audit log, a dry run is not.
+    logged = await pool.fetch(
+        "SELECT actor, details FROM audit_log WHERE action = 'retention.purge'"
+    )
+    assert len(logged) == 1
+    assert logged[0]["actor"].startswith("cli:")
 
     # Replayed events (duplicates) and late corrections or withdrawals of purged incidents move
     # nothing; a correction of a kept incident still counts.

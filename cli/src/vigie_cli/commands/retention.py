@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncpg
 
+from vigie.platform import audit
 from vigie.platform.retention import first_kept_day
 from vigie_aggregator import retention as incidents
 from vigie_cli.console import console, progress_bar
@@ -38,6 +39,16 @@ async def purge_details(*, years: int, dry_run: bool) -> int:
                 done_requests = await open311.purge(
                     conn, before, on_progress=lambda n: update(done + n, total)
                 )
+            await audit.record(
+                conn,
+                actor=audit.cli_actor(),
+                action="retention.purge",
+                details={
+                    "before": before.isoformat(),
+                    "incidents": done,
+                    "open311_requests": done_requests,
+                },
+            )
         except asyncpg.PostgresError as exc:
             raise CliError(f"retention purge failed: {exc}") from None
     console.print(
