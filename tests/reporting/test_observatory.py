@@ -302,6 +302,23 @@ async def test_a_landlord_key_gets_its_own_figures_beside_the_shared_ones(
     assert rows_z["DEP-01"]["own"]["panel"]["facts"] == 0  # not in the panel
 
 
+async def test_a_change_to_a_year_already_built_is_counted(reporting: Reporting) -> None:
+    await seed(reporting)
+    before = rows_of((await reporting.get("/v1/observatory", year=YEAR)).json())
+    assert before["DEP-93"]["facts"] == shown(30)
+    # A late report of 2025 (and one of 2024): the years built are built again.
+    await reporting.add_counts(
+        [
+            Count(LANDY, date(YEAR, 12, 31), "PER-PHY", "hlm-b", 20, 20, 4, "personnel"),
+            Count(LANDY, date(YEAR - 1, 1, 1), "PER-PHY", "hlm-b", 10, 0, 4, "personnel"),
+        ]
+    )
+    after = rows_of((await reporting.get("/v1/observatory", year=YEAR)).json())
+    assert after["DEP-93"]["facts"] == shown(50)
+    assert after["DEP-93"]["previous_facts"] == shown(50)
+    assert after["DEP-93"]["by_target"]["staff"] == shown(25)
+
+
 async def test_the_year_is_checked(reporting: Reporting) -> None:
     assert (await reporting.get("/v1/observatory", year=2999)).status_code == 422
     assert (await reporting.get("/v1/observatory", year=1999)).status_code == 422
