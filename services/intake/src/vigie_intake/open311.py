@@ -23,6 +23,7 @@ from urllib.parse import parse_qsl
 import asyncpg
 import orjson
 from fastapi import APIRouter, Depends, Request, Response
+from fastapi.responses import JSONResponse
 from starlette.datastructures import UploadFile
 
 from vigie.platform.api import ApiError, AuthenticatorDep
@@ -42,6 +43,13 @@ from vigie_intake.open311_query import (
 )
 from vigie_intake.open311_xml import xml_document
 from vigie_intake.rate_limit import RateLimiter, retry_after_header
+
+
+class XmlAnswer(Response):
+    """What the `.xml` routes answer, as their OpenAPI document says."""
+
+    media_type = "text/xml"
+
 
 _NOTICE = "Signalement transmis à Vigie ; le bailleur en est informé."
 MAX_FORM_BYTES = 1024 * 1024
@@ -80,6 +88,20 @@ def _documented(*params: tuple[str, str]) -> dict[str, Any]:
             for n, d in params
         ]
     }
+
+
+def _errors_documented(fmt: str) -> dict[int | str, dict[str, Any]]:
+    """The errors of a route in GeoReport's shape, for /openapi.json."""
+    if fmt == "xml":
+        content: dict[str, Any] = {"text/xml": {"schema": {"type": "string"}}}
+    else:
+        error = {
+            "type": "object",
+            "properties": {"code": {"type": "integer"}, "description": {"type": "string"}},
+            "required": ["code", "description"],
+        }
+        content = {"application/json": {"schema": {"type": "array", "items": error}}}
+    return {"4XX": {"description": "GeoReport errors: code and description", "content": content}}
 
 
 class Open311Error(Exception):
@@ -176,6 +198,8 @@ def open311_router(ingestor: Ingestor, *, limiter: RateLimiter, jurisdiction: st
             summary=f"{summary} ({fmt})",
             operation_id=f"open311_{endpoint.__name__}_{fmt}",
             openapi_extra=_documented(_JURISDICTION, *params),
+            responses=_errors_documented(fmt),
+            response_class=XmlAnswer if fmt == "xml" else JSONResponse,
         )
 
     for fmt in view.FORMATS:

@@ -205,6 +205,12 @@ def documents() -> dict[str, bytes]:
     }
 
 
+class JsonSchemaAnswer(Response):
+    """A JSON Schema document, as the OpenAPI document says."""
+
+    media_type = "application/schema+json"
+
+
 def documents_router() -> APIRouter:
     """`GET /asyncapi.json` and `GET /schemas/incidents.v1.json`: public, built once."""
     router = APIRouter(tags=["topics"])
@@ -214,7 +220,12 @@ def documents_router() -> APIRouter:
     async def asyncapi() -> Response:
         return Response(built[ASYNCAPI_FILE], media_type="application/json")
 
-    @router.get("/schemas/incidents.v1.json", summary="The JSON Schema of an incidents.v1 event")
+    @router.get(
+        "/schemas/incidents.v1.json",
+        summary="The JSON Schema of an incidents.v1 event",
+        response_class=JsonSchemaAnswer,
+        responses={200: {"content": {JsonSchemaAnswer.media_type: {"schema": {"type": "object"}}}}},
+    )
     async def incidents_schema() -> Response:
         return Response(built[SCHEMA_FILE], media_type="application/schema+json")
 

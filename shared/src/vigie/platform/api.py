@@ -8,6 +8,7 @@ import logging
 from collections.abc import Awaitable, Callable, Coroutine, Mapping
 from typing import Annotated, Any, Generic, TypeVar, cast
 
+import asyncpg
 from fastapi import Depends, FastAPI, Header, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
@@ -17,6 +18,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from vigie.platform.auth import Authenticator, Principal, Role
 from vigie.platform.auth.authenticator import Unauthenticated
+from vigie.platform.error_docs import document_errors
 from vigie.platform.outage import OUTAGE_CLASSES, RETRY_AFTER_S, database_outage
 
 _log = logging.getLogger(__name__)
@@ -54,6 +56,19 @@ def error_response(
     return JSONResponse(body, status_code=status, headers=headers)
 
 
+# `responses=` of a PUT that creates (201) or replaces (200) what it names.
+CREATED: dict[int | str, dict[str, Any]] = {
+    201: {
+        "description": "Created (200: replaced)",
+        "content": {"application/json": {"schema": {"type": "object"}}},
+    }
+}
+# What PostgreSQL answers for text it cannot store (NUL, U+0000): the client's input, not a bug.
+_UNSTORABLE_TEXT = (
+    asyncpg.exceptions.CharacterNotInRepertoireError,
+    asyncpg.exceptions.UntranslatableCharacterError,
+)
+
 _STATUS_CODES = {
     400: "bad_request",
     401: "unauthenticated",
@@ -68,7 +83,8 @@ _STATUS_CODES = {
 
 
 def install_error_handlers(app: FastAPI) -> None:
-    """Every error, ours or the framework's, answers in the contract's shape; never a bare 500."""
+    """Every error, ours or the framework's, answers in the contract's shape; never a bare 500.
+    The app's OpenAPI document lists these answers in every operation."""
 
     async def api_error(_: Request, exc: Exception) -> JSONResponse:
         assert isinstance(exc, ApiError)
@@ -105,6 +121,11 @@ def install_error_handlers(app: FastAPI) -> None:
             headers={"Retry-After": str(RETRY_AFTER_S)},
         )
 
+    async def unstorable_text(_: Request, exc: Exception) -> JSONResponse:
+        return error_response(
+            422, "invalid", "a text value holds a character that cannot be stored (NUL, \\u0000)"
+        )
+
     async def unexpected(request: Request, exc: Exception) -> JSONResponse:
         _log.exception("unexpected error on %s %s", request.method, request.url.path)
         return error_response(500, "internal", "unexpected error; it has been logged")
@@ -114,7 +135,10 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(StarletteHTTPException, http_error)
     for outage in OUTAGE_CLASSES:
         app.add_exception_handler(outage, dependency_down)
+    for unstorable in _UNSTORABLE_TEXT:
+        app.add_exception_handler(unstorable, unstorable_text)
     app.add_exception_handler(Exception, unexpected)
+    document_errors(app)  # and /openapi.json says so, in every operation
 
 
 class AppResource(Generic[T]):

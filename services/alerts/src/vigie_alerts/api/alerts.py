@@ -89,7 +89,13 @@ async def list_alerts(
     return {"alerts": [alert_view(row) for row in rows]}
 
 
-@router.get("/stream")
+class EventStream(StreamingResponse):
+    """Server-Sent Events, as the OpenAPI document says."""
+
+    media_type = "text/event-stream"
+
+
+@router.get("/stream", response_class=EventStream)
 async def stream(bounds: Bounds, rt: Runtime) -> StreamingResponse:
     """Server-Sent Events: one `alert` event per change the caller may see."""
     ancestors = rt.evaluator.index.ancestors_of

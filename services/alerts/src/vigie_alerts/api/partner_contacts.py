@@ -11,7 +11,7 @@ from fastapi import APIRouter, Path, Response
 from pydantic import BaseModel, ConfigDict, EmailStr, Field
 
 from vigie.platform import audit
-from vigie.platform.api import ApiError, CurrentPrincipal
+from vigie.platform.api import CREATED, ApiError, CurrentPrincipal
 from vigie.platform.auth import Principal
 from vigie_alerts import directory
 from vigie_alerts.api.deps import Admin, Runtime
@@ -61,7 +61,7 @@ def _visible(principal: Principal, rt: AlertsRuntime, row: asyncpg.Record) -> bo
     )
 
 
-@router.put("/{contact_id}")
+@router.put("/{contact_id}", responses=CREATED)
 async def put_partner_contact(
     contact_id: ContactId,
     body: PartnerContactBody,

@@ -30,7 +30,16 @@ def _html(body: str, status: int = 200) -> HTMLResponse:
     return HTMLResponse(body, status_code=status, headers=_HEADERS)
 
 
-@router.get("/{token}", response_class=HTMLResponse)
+# A link unknown, used or expired is answered with a page too (a person follows it).
+_PAGE_ERRORS: dict[int | str, dict[str, Any]] = {
+    "4XX": {
+        "description": "the link is unknown, used or expired: a page saying so",
+        "content": {"text/html": {"schema": {"type": "string"}}},
+    }
+}
+
+
+@router.get("/{token}", response_class=HTMLResponse, responses=_PAGE_ERRORS)
 async def receipt_page(token: str, rt: Runtime) -> HTMLResponse:
     """The confirmation page (404 unknown link, 410 already used)."""
     found = await _found(token, rt)
@@ -42,7 +51,7 @@ async def receipt_page(token: str, rt: Runtime) -> HTMLResponse:
     return _html(pages.confirm_page(found, name))
 
 
-@router.post("/{token}", response_class=HTMLResponse)
+@router.post("/{token}", response_class=HTMLResponse, responses=_PAGE_ERRORS)
 async def confirm_receipt(token: str, rt: Runtime) -> HTMLResponse:
     """Record the receipt (by the contact the link was sent to), once."""
     if not _TOKEN.fullmatch(token):

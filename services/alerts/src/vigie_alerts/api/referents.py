@@ -11,7 +11,7 @@ from fastapi import APIRouter, Path, Response
 from pydantic import BaseModel, ConfigDict, EmailStr, Field
 
 from vigie.platform import audit
-from vigie.platform.api import ApiError, CurrentPrincipal
+from vigie.platform.api import CREATED, ApiError, CurrentPrincipal
 from vigie.platform.auth import Principal
 from vigie_alerts import directory
 from vigie_alerts.api.deps import Landlord, Runtime
@@ -87,7 +87,7 @@ def _visible(principal: Principal, rt: AlertsRuntime, row: asyncpg.Record) -> bo
     )
 
 
-@router.put("/{referent_id}")
+@router.put("/{referent_id}", responses=CREATED)
 async def put_referent(
     referent_id: ReferentId,
     body: ReferentBody,

@@ -9,7 +9,7 @@ import asyncpg
 from fastapi import APIRouter, Path, Response
 
 from vigie.platform import audit
-from vigie.platform.api import ApiError, CurrentPrincipal
+from vigie.platform.api import CREATED, ApiError, CurrentPrincipal
 from vigie_alerts import actions, repository
 from vigie_alerts.api.deps import Admin, Runtime
 from vigie_alerts.delivery.repository import Conn
@@ -41,7 +41,7 @@ def rule_view(row: asyncpg.Record) -> dict[str, Any]:
     }
 
 
-@router.put("/{rule_id}", status_code=200)
+@router.put("/{rule_id}", status_code=200, responses=CREATED)
 async def put_rule(
     rule_id: RuleId, rule: Rule, principal: Admin, rt: Runtime, response: Response
 ) -> dict[str, Any]:

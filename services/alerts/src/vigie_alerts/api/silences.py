@@ -12,7 +12,7 @@ from fastapi import APIRouter, Path, Response
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
 
 from vigie.platform import audit
-from vigie.platform.api import ApiError
+from vigie.platform.api import CREATED, ApiError
 from vigie_alerts import repository
 from vigie_alerts.api.deps import Admin, Runtime
 from vigie_alerts.rules import RULE_ID_PATTERN
@@ -58,7 +58,7 @@ def silence_view(row: asyncpg.Record, now: datetime) -> dict[str, Any]:
     }
 
 
-@router.put("/{silence_id}")
+@router.put("/{silence_id}", responses=CREATED)
 async def put_silence(
     silence_id: SilenceId, body: SilenceBody, principal: Admin, rt: Runtime, response: Response
 ) -> dict[str, Any]:

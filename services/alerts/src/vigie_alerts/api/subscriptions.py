@@ -11,7 +11,7 @@ from fastapi import APIRouter, Path, Response
 from pydantic import AnyHttpUrl, BaseModel, ConfigDict, EmailStr, Field, model_validator
 
 from vigie.platform import audit
-from vigie.platform.api import ApiError
+from vigie.platform.api import CREATED, ApiError
 from vigie.platform.auth import Principal
 from vigie_alerts import repository
 from vigie_alerts.access import subscription_within
@@ -61,7 +61,7 @@ async def subscription_view(conn: Any, row: asyncpg.Record) -> dict[str, Any]:
     }
 
 
-@router.put("/{subscription_id}")
+@router.put("/{subscription_id}", responses=CREATED)
 async def put_subscription(
     subscription_id: SubscriptionId,
     body: SubscriptionBody,

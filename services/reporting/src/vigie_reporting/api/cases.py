@@ -10,7 +10,7 @@ from fastapi import APIRouter, Body, Depends, Path, Query, Response
 
 from vigie.contract.cases import Action
 from vigie.contract.nomenclature import Nomenclature
-from vigie.platform.api import ApiError, CurrentPrincipal, require_role
+from vigie.platform.api import CREATED, ApiError, CurrentPrincipal, require_role
 from vigie.platform.auth import Principal
 from vigie_reporting import case_changes, case_store
 from vigie_reporting.access import case_author, network_member
@@ -38,7 +38,7 @@ Author = Annotated[str | None, Depends(_author)]
 Admin = Annotated[Principal, Depends(require_role())]
 
 
-@router.put("/cases/{case_id}")
+@router.put("/cases/{case_id}", responses=CREATED)
 async def put_case(
     case_id: CaseId,
     author: Author,
