@@ -64,6 +64,41 @@ async def test_a_revoked_key_stops_working_at_once(
         await pool.close()
 
 
+async def test_revocation_still_reaches_a_service_whose_listener_was_cut(
+    db: asyncpg.Connection, database_url: str
+) -> None:
+    """A PostgreSQL restart or failover cuts the LISTEN connection and the notifications sent
+    meanwhile are lost: the cache must not outlive it, and the listener comes back by itself."""
+    key_id, token = await create_key(db, role="manager")
+    pool = await create_pool(database_url)
+    authenticator = Authenticator(pool, admin_token=None)
+    await authenticator.start()
+    try:
+        assert (await authenticator.authenticate(f"Bearer {token}")).role == "manager"  # cached
+        listening = "SELECT pid FROM pg_stat_activity WHERE query LIKE 'LISTEN%'"
+        (cut,) = [row["pid"] for row in await db.fetch(listening)]
+        await db.execute("SELECT pg_terminate_backend($1)", cut)
+        for _ in range(100):  # until the service has seen its connection die
+            if not authenticator.listening or [r["pid"] for r in await db.fetch(listening)] != [
+                cut
+            ]:
+                break
+            await asyncio.sleep(0.02)
+        # The server cut the connection: while nobody listens, a revocation is not notified to
+        # us; the key must be refused anyway, at once.
+        assert await revoke_key(db, key_id)
+        with pytest.raises(Unauthenticated, match="revoked token"):
+            await authenticator.authenticate(f"Bearer {token}")
+        for _ in range(100):  # the listener is back by itself (backoff from 0.5 s)
+            if authenticator.listening:
+                break
+            await asyncio.sleep(0.05)
+        assert authenticator.listening
+    finally:
+        await authenticator.stop()
+        await pool.close()
+
+
 @pytest.mark.parametrize(
     ("role", "landlord", "territories", "message"),
     [
