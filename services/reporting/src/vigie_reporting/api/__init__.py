@@ -8,6 +8,7 @@ with orjson."""
 from fastapi import APIRouter
 
 from vigie_reporting.api import (
+    audit,
     cases,
     documents,
     exports,
@@ -28,5 +29,6 @@ router.include_router(documents.router)
 router.include_router(observatory.router)
 router.include_router(cases.router)
 router.include_router(network.router)
+router.include_router(audit.router)
 
 __all__ = ["router"]
