@@ -320,9 +320,9 @@ def _frozen(tables: Mapping[str | None, Table]) -> FrozenTables:
 @functools.lru_cache(maxsize=16)
 def published_once(tables: FrozenTables, withheld: frozenset[str]) -> dict[str, int | None]:
     """`published`, remembered for the same counts: the JSON, CSV and PDF of a year, and every
-    landlord's request, share one suppression while the counters of those years stay put. On a
-    sparse table (many counts below the threshold) publish()'s search for complementary cells
-    takes seconds to tens of seconds; a dense one, a fraction of a second. Callers must not
+    landlord's request, share one suppression while the counters of those years stay put
+    (every table of a year: a fraction of a second, sparse or dense, bench/suppression.py;
+    tens of seconds on a sparse year before publish()'s incremental search). Callers must not
     change the result."""
     return published({key: (dict(cells), list(rel)) for key, cells, rel in tables}, set(withheld))
 
