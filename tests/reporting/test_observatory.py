@@ -30,6 +30,7 @@ from vigie_reporting.documents.observatory_report import (
     percent,
     reference,
 )
+from vigie_reporting.documents.rendered import Rendered
 from vigie_reporting.figures import COST_ROUNDING_EUR, rate_per_1000
 from vigie_reporting.observatory import (
     DEGRADATIONS,
@@ -402,20 +403,6 @@ async def test_the_pdf_prints_the_json_figures(
         assert label in text, label
     rows = rows_of(body)
 
-    # Each territory's line prints the JSON's figures, in the table's order.
-    def printed(row: dict[str, Any]) -> list[str]:
-        return [
-            count(row["coverage"]["landlords"]),
-            reference(row["social_dwellings"]),
-            percent(row["coverage"]["covered_share"]),
-            count(row["facts"]),
-            decimal(row["facts_per_1000_dwellings"]),
-            percent(row["complaint_share"]),
-            decimal(row["degradation_cost_per_dwelling"]),
-            count(row["previous_facts"]),
-            change(row["panel"]["change_pct"]),
-        ]
-
     # A table line holds a territory's figures in order (its name may wrap around them).
     lines = [_tokens(line) for line in text.splitlines()]
     for territory in ("FR", "REG-11", "DEP-93", "DEP-01"):
@@ -435,6 +422,69 @@ async def test_the_pdf_prints_the_json_figures(
     assert ain["panel"]["change_pct"] is None
     assert _holds(lines, _tokens(" ".join([*printed(ain)[-3:]])))
     assert printed(ain)[-1] == "n.d."
+
+
+async def test_the_pdf_is_kept_and_tagged_until_its_figures_change(
+    reporting: Reporting, tmp_path: Path
+) -> None:
+    if not shutil.which("pdftotext"):
+        pytest.skip("poppler-utils (pdftotext) is not installed: apt-get install it")
+    await seed(reporting)
+    token = await reporting.key("landlord", landlord_id="hlm-b")
+    first = await reporting.get("/v1/observatory.pdf", token, year=YEAR)  # builds the years
+    kept = await reporting.get("/v1/observatory.pdf", token, year=YEAR)
+    again = await reporting.get("/v1/observatory.pdf", token, year=YEAR)
+    assert first.status_code == kept.status_code == again.status_code == 200
+    assert again.content == kept.content
+    tag = again.headers["etag"]
+    assert tag == kept.headers["etag"]
+    assert again.headers["cache-control"] == "private, no-cache"
+    not_modified = await reporting.client.get(
+        "/v1/observatory.pdf",
+        params={"year": YEAR},
+        headers={"Authorization": f"Bearer {token}", "If-None-Match": tag},
+    )
+    assert (not_modified.status_code, not_modified.content) == (304, b"")
+    # Another scope has its own document (a partner gets no own block).
+    partner = await reporting.key("partner", territory_ids=["COM-93066"])
+    shared = await reporting.get("/v1/observatory.pdf", partner, year=YEAR)
+    assert shared.status_code == 200
+    assert shared.content != kept.content
+    assert "dont votre organisme" not in await _text(tmp_path, shared.content)
+
+    # A late report of the year: never the kept document again, but the new figures.
+    before = (await reporting.get("/v1/observatory", token, year=YEAR)).json()
+    await reporting.add_counts(
+        [Count(LANDY, date(YEAR, 12, 31), "PER-PHY", "hlm-b", 20, 20, 4, "personnel")]
+    )
+    body = (await reporting.get("/v1/observatory", token, year=YEAR)).json()
+    after = await reporting.get("/v1/observatory.pdf", token, year=YEAR)
+    assert after.status_code == 200
+    assert after.headers["etag"] != tag
+    lines = [_tokens(line) for line in (await _text(tmp_path, after.content)).splitlines()]
+    assert _holds(lines, _tokens(" ".join(printed(rows_of(body)["DEP-93"]))))
+    assert not _holds(lines, _tokens(" ".join(printed(rows_of(before)["DEP-93"]))))
+
+
+async def _text(tmp_path: Path, pdf: bytes) -> str:
+    path = tmp_path / "document.pdf"
+    path.write_bytes(pdf)
+    return await asyncio.to_thread(_run, "pdftotext", "-layout", str(path), "-")
+
+
+def printed(row: dict[str, Any]) -> list[str]:
+    """A territory's line of the PDF's indicator table: the JSON's figures, in its order."""
+    return [
+        count(row["coverage"]["landlords"]),
+        reference(row["social_dwellings"]),
+        percent(row["coverage"]["covered_share"]),
+        count(row["facts"]),
+        decimal(row["facts_per_1000_dwellings"]),
+        percent(row["complaint_share"]),
+        decimal(row["degradation_cost_per_dwelling"]),
+        count(row["previous_facts"]),
+        change(row["panel"]["change_pct"]),
+    ]
 
 
 def _holds(lines: list[list[str]], wanted: list[str]) -> bool:
@@ -500,3 +550,14 @@ def test_independent_counts_are_published_apart() -> None:
     relations = [Relation("a", ("b", "c")), Relation("x", ("y",))]
     parts = sorted(sorted(cells) for cells, _ in components(cells, relations))
     assert parts == [["a", "b", "c"], ["x", "y"]]
+
+
+def test_rendered_documents_are_bounded_least_recently_used_first() -> None:
+    kept = Rendered(size=2)
+    kept.put((2025, None), b"shared")
+    kept.put((2025, "hlm-b"), b"hlm-b")
+    assert kept.get((2025, None)) == b"shared"  # now the most recently used
+    kept.put((2025, "hlm-z"), b"hlm-z")
+    assert len(kept) == 2
+    assert kept.get((2025, "hlm-b")) is None
+    assert (kept.get((2025, None)), kept.get((2025, "hlm-z"))) == (b"shared", b"hlm-z")

@@ -8,7 +8,7 @@ reporting_dirty_days, where counters.changed.v1 puts the days, stamps the year).
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 from vigie_reporting.repository import Conn, sql
@@ -38,6 +38,13 @@ async def stale_years(conn: Conn, years: list[int]) -> list[int]:
     """Those of `years` whose roll-up is missing or older than a change of one of their days."""
     fresh = {r["year"] for r in await conn.fetch(YEARS_FRESH, years)}
     return [y for y in years if y not in fresh]
+
+
+async def built_years(conn: Conn, years: list[int]) -> dict[int, datetime]:
+    """Those of `years` whose roll-up is up to date, with the time of its snapshot: while it
+    stays the same, so do the year's sums (any announced change of one of its days makes the
+    year stale; a full rebuild of the roll-ups drops the builds)."""
+    return {r["year"]: r["started_at"] for r in await conn.fetch(YEARS_FRESH, years)}
 
 
 async def build_year(conn: Conn, year: int) -> None:

@@ -5,7 +5,7 @@ opens; handlers never read `app.state` themselves."""
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Annotated
 
 import asyncpg
@@ -17,6 +17,7 @@ from vigie.platform.auth import Principal
 from vigie_reporting.access import network_member
 from vigie_reporting.alerts_feed import AlertsFeed
 from vigie_reporting.cases_publisher import CasePublisher
+from vigie_reporting.documents.rendered import Rendered
 from vigie_reporting.repository import Conn
 
 
@@ -28,6 +29,7 @@ class Resources:
     alerts: AlertsFeed
     nomenclature: Nomenclature
     cases: CasePublisher
+    pdfs: Rendered = field(default_factory=Rendered)
 
 
 def resources(request: Request) -> Resources:
@@ -45,6 +47,11 @@ async def connection(app: AppResources) -> AsyncIterator[Conn]:
     """One pooled connection for the whole request."""
     async with app.pool.acquire() as conn:
         yield conn
+
+
+def rendered_pdfs(app: AppResources) -> Rendered:
+    """The PDFs this app rendered and keeps (documents/rendered.py)."""
+    return app.pdfs
 
 
 def nomenclature(app: AppResources) -> Nomenclature:
@@ -70,6 +77,7 @@ def member(principal: CurrentPrincipal) -> Principal:
 
 Db = Annotated[Conn, Depends(connection)]
 CurrentNomenclature = Annotated[Nomenclature, Depends(nomenclature)]
+RenderedPdfs = Annotated[Rendered, Depends(rendered_pdfs)]
 Alerts = Annotated[AlertsFeed, Depends(alerts_feed)]
 CasesOutbox = Annotated[CasePublisher, Depends(cases_outbox)]
 Member = Annotated[Principal, Depends(member)]

@@ -5,7 +5,14 @@ Every role reads it: the figures are the shared view (all landlords, suppressed)
 to a landlord (landlord, or manager of a landlord) also gets an `own` block on every row, its
 landlord's figures unsuppressed, so that it can place itself; an admin gets the shared view
 only (the observatory is a publication; an admin's per-landlord detail is on the figures
-endpoints)."""
+endpoints).
+
+The PDF carries an ETag (api/polling.py: a 304 when nothing the answer is computed from moved)
+and is kept once rendered (documents/rendered.py) under its year, the landlord of its own block
+and the snapshots of the roll-up of the year and the one before (observatory_store.built_years):
+the same key, the same figures. A kept PDF prints the `as_of` of its render: the figures of the
+year were already those then. Not covered, as for the ETags: a reload of the territory
+reference (restart reporting after one)."""
 
 from __future__ import annotations
 
@@ -18,8 +25,10 @@ from fastapi.responses import Response
 from vigie.contract.nomenclature import Nomenclature
 from vigie.platform.api import ApiError, CurrentPrincipal
 from vigie.platform.auth import Principal
+from vigie.platform.territories import COUNTRY_ID
 from vigie_reporting import observatory_store, repository
-from vigie_reporting.api.deps import CurrentNomenclature, Db
+from vigie_reporting.api.deps import CurrentNomenclature, Db, RenderedPdfs
+from vigie_reporting.api.polling import Polled, PolledRoute
 from vigie_reporting.csv_export import observatory_csv
 from vigie_reporting.documents.observatory_report import observatory_html
 from vigie_reporting.documents.pdf import render_pdf
@@ -28,7 +37,7 @@ from vigie_reporting.observatory import DEGRADATIONS, Place, Tree, fold, observa
 from vigie_reporting.periods import today_in_paris
 from vigie_reporting.repository import Conn
 
-router = APIRouter(default_response_class=JsonResponse)
+router = APIRouter(default_response_class=JsonResponse, route_class=PolledRoute)
 
 Year = Annotated[
     int | None, Query(ge=2000, le=2100, description="the year; default: the last complete one")
@@ -110,17 +119,31 @@ async def annual_observatory_csv(
 
 @router.get("/observatory.pdf", response_class=Response)
 async def annual_observatory_pdf(
-    principal: CurrentPrincipal, db: Db, loaded: CurrentNomenclature, year: Year = None
+    principal: CurrentPrincipal,
+    db: Db,
+    loaded: CurrentNomenclature,
+    poll: Polled,
+    kept: RenderedPdfs,
+    year: Year = None,
 ) -> Response:
     """The observatory as a printable A4 document in French."""
     chosen = year_of(year)
-    body = await observatory_of(
-        db, nomenclature=loaded, year=chosen, landlord_id=own_landlord(principal)
-    )
-    # WeasyPrint takes a second or more: off the event loop, so other requests go on.
-    pdf = await asyncio.to_thread(render_pdf, observatory_html(body, nomenclature=loaded))
-    return Response(
-        pdf,
-        media_type="application/pdf",
-        headers={"Content-Disposition": f'inline; filename="vigie-observatoire-{chosen}.pdf"'},
-    )
+    landlord_id = own_landlord(principal)
+    await poll.guard(territory_id=COUNTRY_ID)
+    headers = {
+        **poll.headers,
+        "Content-Disposition": f'inline; filename="vigie-observatoire-{chosen}.pdf"',
+    }
+    years = [chosen - 1, chosen]
+    before = await observatory_store.built_years(db, years)
+    key = (chosen, landlord_id, *(before.get(y) for y in years))
+    pdf = kept.get(key) if len(before) == len(years) else None
+    if pdf is None:
+        body = await observatory_of(db, nomenclature=loaded, year=chosen, landlord_id=landlord_id)
+        # WeasyPrint takes seconds: off the event loop, so other requests go on.
+        pdf = await asyncio.to_thread(render_pdf, observatory_html(body, nomenclature=loaded))
+        # Kept only when both years were built before and are unchanged after: the figures
+        # are then those of the key (a year built or changed meanwhile is kept next time).
+        if len(before) == len(years) and await observatory_store.built_years(db, years) == before:
+            kept.put(key, pdf)
+    return Response(pdf, media_type="application/pdf", headers=headers)

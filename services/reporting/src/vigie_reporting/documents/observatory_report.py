@@ -14,7 +14,6 @@ from html import escape
 from typing import Any
 
 from vigie.contract.nomenclature import Nomenclature
-from vigie_reporting.documents.charts import Datum, horizontal_bars
 from vigie_reporting.periods import PARIS
 
 HIDDEN = "s"
@@ -52,7 +51,11 @@ td.n, th.n { text-align: right; }
 td.n { white-space: nowrap; }
 tr.parent td { font-weight: bold; background: #f2f6fa; }
 tr.own td { font-style: italic; color: #1d4f7a; border-bottom: 1px dotted #ccc; }
-.region { break-inside: avoid-page; }
+table.chart { font-size: 7.5pt; break-inside: avoid; }
+.chart td { border: 0; padding: 0.3mm 0.8mm; }
+.chart td:first-child { width: 34%; text-align: right; }
+.bar { display: inline-block; height: 2.6mm; background: #2b6ca3; vertical-align: middle; }
+.bar.none { width: 6mm; background: none; border: 1px dashed #888; }
 .note { color: #555; font-size: 7.5pt; }
 .method { break-before: page; }
 .method p { margin: 1mm 0 2mm 0; }
@@ -241,16 +244,23 @@ def _tr(cells: Sequence[str], *, css: str) -> str:
 
 
 def _rate_chart(regions: Sequence[Mapping[str, Any]]) -> str:
-    data = [
-        Datum(
-            label=r["name"],
-            value=r["facts_per_1000_dwellings"],
-            text=decimal(r["facts_per_1000_dwellings"]),
+    """The régions' rates as bars drawn in HTML, each with its name and figure as text beside
+    it: no SVG text, the costliest part of a WeasyPrint render (see documents/charts.py). A
+    hidden rate is an empty dashed box with its text, never a length."""
+    rates = [r["facts_per_1000_dwellings"] for r in regions]
+    peak = max((v for v in rates if v is not None), default=0.0) or 1.0
+    lines = []
+    for region, rate in zip(regions, rates, strict=True):
+        bar = (
+            "<span class='bar none'></span>"
+            if rate is None
+            else f"<span class='bar' style='width: {80 * rate / peak:.1f}%'></span>"
         )
-        for r in regions
-    ]
-    svg = horizontal_bars(data, width=680, label_width=260, title="Faits pour 1 000 logements")
-    return f"<h3>Faits pour 1 000 logements sociaux, par région</h3>{svg}"
+        lines.append(f"<tr><td>{escape(region['name'])}</td><td>{bar} {decimal(rate)}</td></tr>")
+    return (
+        "<h3>Faits pour 1 000 logements sociaux, par région</h3>"
+        f"<table class='chart'><tbody>{''.join(lines)}</tbody></table>"
+    )
 
 
 def _method(body: Mapping[str, Any], nomenclature: Nomenclature) -> str:
