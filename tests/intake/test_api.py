@@ -41,7 +41,7 @@ async def test_accepted_event_is_on_the_topic_keyed_by_territory(
     assert published["territory_id"] == KNOWN_TERRITORY
     assert "06 12" not in published["description"]
     assert "dupont@example.org" not in published["description"]
-    assert published["description"].startswith("rappeler M. Dupont au ")
+    assert published["description"].startswith("rappeler [nom masqué] au ")
 
 
 async def test_invalid_event_names_every_bad_field_and_publishes_nothing(
