@@ -37,6 +37,11 @@ async def every_service(system: System, *, ready: bool) -> bool:
 # A known failure of the final main of 2 Dec 2026 (three runs out of three, idle and busy): after
 # the embedded broker's restart every service is ready again, but the stored counters did not
 # equal the model of the accepted events within 180 s; the same test passed earlier that night.
+# Likely cause, not yet proven: the restarted broker is empty and numbers its offsets from 0 again,
+# while a consumer keeps its in-memory position from the old broker; when intake refills a
+# partition past that position before the consumer's first fetch (an idle machine sends fast),
+# the fetch is in range and the new partition's first messages are skipped. A consumer must
+# treat a new broker (cluster id, or the supervisor restarting consumers with it) as a reset.
 # Kept running (not strict), so that the fix shows as XPASS; see the closing note of that day.
 @pytest.mark.xfail(
     reason="counts not exact within 180 s after the embedded broker's restart (under study)",
