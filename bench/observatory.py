@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import os
 import secrets
 import statistics
 import sys
@@ -29,13 +28,9 @@ from typing import Any
 import asyncpg
 import httpx
 
-from bench.reporting import load, sizes, vacuum, wait_for_rollups
-from tests.support.infra import create_database
+from bench.reporting import loaded_data, sizes, vacuum, wait_for_rollups
 from tests.support.services import service_process
 from vigie.contract.nomenclature import default_nomenclature
-from vigie.platform.kafka import ensure_topics
-from vigie_devtools.broker import EmbeddedBroker
-from vigie_devtools.postgres import EmbeddedPostgres
 from vigie_reporting import observatory_store
 from vigie_reporting.observatory import DEGRADATIONS
 from vigie_reporting.periods import today_in_paris
@@ -148,41 +143,32 @@ def main() -> int:
     args = parser.parse_args()
     year = today_in_paris().year - 1
     token = secrets.token_urlsafe(24)
-    with tempfile.TemporaryDirectory(prefix="vigie-bench-observatory-") as tmp:
-        server = None
-        if os.environ.get("DATABASE_URL"):
-            dsn = asyncio.run(create_database(os.environ["DATABASE_URL"], prefix="bench_obs"))
-        else:
-            server = EmbeddedPostgres(Path(tmp))
-            dsn = server.start()
-        broker = EmbeddedBroker(Path(tmp))
-        try:
-            bootstrap = broker.start()
-            asyncio.run(ensure_topics(bootstrap, partitions=1))
-            print(f"loading {args.incidents:,} incidents…", flush=True)
-            timings = asyncio.run(load(dsn, count=args.incidents))
-            print("load: " + ", ".join(f"{k} {v:.1f} s" for k, v in timings.items()))
-            env = {
-                "DATABASE_URL": dsn,
-                "KAFKA_BOOTSTRAP_SERVERS": bootstrap,
-                "VIGIE_ADMIN_TOKEN": token,
-                "VIGIE_ALERTS_URL": "http://127.0.0.1:9",
-            }
-            with service_process("reporting", env=env, log_dir=Path(tmp) / "logs") as url:
-                # Measured once the service's first build of its roll-ups is done.
-                asyncio.run(wait_for_rollups(dsn))
-                asyncio.run(vacuum(dsn))
-                facts = asyncio.run(sizes(dsn))
-                results = asyncio.run(
-                    measure(url, scenarios(year), token=token, requests=args.requests)
-                )
-                alone = asyncio.run(statements(dsn, year=year, requests=args.requests))
-                print(f"\nthe observatory of {year} (against {year - 1}), as of {date.today()}")
-                ok = report(results, alone, facts)
-        finally:
-            broker.stop()
-            if server is not None:
-                server.stop()
+    with (
+        tempfile.TemporaryDirectory(prefix="vigie-bench-observatory-") as tmp,
+        loaded_data(Path(tmp), incidents=args.incidents, prefix="bench_obs") as (
+            dsn,
+            bootstrap,
+            timings,
+        ),
+    ):
+        print("load: " + ", ".join(f"{k} {v:.1f} s" for k, v in timings.items()))
+        env = {
+            "DATABASE_URL": dsn,
+            "KAFKA_BOOTSTRAP_SERVERS": bootstrap,
+            "VIGIE_ADMIN_TOKEN": token,
+            "VIGIE_ALERTS_URL": "http://127.0.0.1:9",
+        }
+        with service_process("reporting", env=env, log_dir=Path(tmp) / "logs") as url:
+            # Measured once the service's first build of its roll-ups is done.
+            asyncio.run(wait_for_rollups(dsn))
+            asyncio.run(vacuum(dsn))
+            facts = asyncio.run(sizes(dsn))
+            results = asyncio.run(
+                measure(url, scenarios(year), token=token, requests=args.requests)
+            )
+            alone = asyncio.run(statements(dsn, year=year, requests=args.requests))
+            print(f"\nthe observatory of {year} (against {year - 1}), as of {date.today()}")
+            ok = report(results, alone, facts)
     return 0 if ok else 1
 
 

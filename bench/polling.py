@@ -37,14 +37,10 @@ import asyncpg
 from aiokafka import AIOKafkaProducer
 
 from bench._services import start_service, stop, wait_ready
-from bench.reporting import load, vacuum, wait_for_rollups
-from tests.support.infra import create_database
+from bench.reporting import loaded_data, vacuum, wait_for_rollups
 from vigie.contract import topics
 from vigie.contract.nomenclature import default_nomenclature
-from vigie.platform.kafka import ensure_topics
 from vigie_aggregator.notify import change_messages
-from vigie_devtools.broker import EmbeddedBroker
-from vigie_devtools.postgres import EmbeddedPostgres
 from vigie_reporting.repository import DATA_VERSION
 
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
@@ -323,55 +319,46 @@ def main() -> int:
     args = parser.parse_args()
     random.seed(42)
     token = secrets.token_urlsafe(24)
-    with tempfile.TemporaryDirectory(prefix="vigie-bench-polling-") as tmp:
-        server = None
-        if os.environ.get("DATABASE_URL"):
-            dsn = asyncio.run(create_database(os.environ["DATABASE_URL"], prefix="bench_poll"))
-        else:
-            server = EmbeddedPostgres(Path(tmp))
-            dsn = server.start()
-        broker = EmbeddedBroker(Path(tmp))
+    with (
+        tempfile.TemporaryDirectory(prefix="vigie-bench-polling-") as tmp,
+        loaded_data(Path(tmp), incidents=args.incidents, prefix="bench_poll") as (
+            dsn,
+            bootstrap,
+            _,
+        ),
+    ):
+        env = {
+            "DATABASE_URL": dsn,
+            "KAFKA_BOOTSTRAP_SERVERS": bootstrap,
+            "VIGIE_ADMIN_TOKEN": token,
+            "VIGIE_ALERTS_URL": "http://127.0.0.1:9",
+        }
+        url, service = start_service("reporting", env=env, log=Path(tmp) / "reporting.log")
         try:
-            bootstrap = broker.start()
-            asyncio.run(ensure_topics(bootstrap, partitions=1))
-            print(f"loading {args.incidents:,} incidents…", flush=True)
-            asyncio.run(load(dsn, count=args.incidents))
-            env = {
-                "DATABASE_URL": dsn,
-                "KAFKA_BOOTSTRAP_SERVERS": bootstrap,
-                "VIGIE_ADMIN_TOKEN": token,
-                "VIGIE_ALERTS_URL": "http://127.0.0.1:9",
-            }
-            url, service = start_service("reporting", env=env, log=Path(tmp) / "reporting.log")
-            try:
-                wait_ready(url, service)
-                asyncio.run(wait_for_rollups(dsn))
-                asyncio.run(vacuum(dsn))
-                qpvs, polled = asyncio.run(polled_qpvs(dsn, args.dashboards))
-                phases = [
-                    asyncio.run(
-                        run_phase(
-                            name,
-                            url=url,
-                            token=token,
-                            pid=service.pid,
-                            dsn=dsn,
-                            bootstrap=bootstrap,
-                            qpvs=qpvs,
-                            polled=polled,
-                            args=args,
-                        )
+            wait_ready(url, service)
+            asyncio.run(wait_for_rollups(dsn))
+            asyncio.run(vacuum(dsn))
+            qpvs, polled = asyncio.run(polled_qpvs(dsn, args.dashboards))
+            phases = [
+                asyncio.run(
+                    run_phase(
+                        name,
+                        url=url,
+                        token=token,
+                        pid=service.pid,
+                        dsn=dsn,
+                        bootstrap=bootstrap,
+                        qpvs=qpvs,
+                        polled=polled,
+                        args=args,
                     )
-                    for name in ("events only", "baseline", "ETag")
-                ]
-                lookup_us = asyncio.run(lookup_cost(dsn, polled[0]))
-                report(phases, lookup_us, args)
-            finally:
-                stop(service)
+                )
+                for name in ("events only", "baseline", "ETag")
+            ]
+            lookup_us = asyncio.run(lookup_cost(dsn, polled[0]))
+            report(phases, lookup_us, args)
         finally:
-            broker.stop()
-            if server is not None:
-                server.stop()
+            stop(service)
     return 0
 
 

@@ -27,6 +27,8 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
@@ -130,6 +132,32 @@ async def load(dsn: str, *, count: int) -> dict[str, float]:
     finally:
         await conn.close()
     return timings
+
+
+@contextmanager
+def loaded_data(
+    tmp: Path, *, incidents: int, prefix: str
+) -> Iterator[tuple[str, str, dict[str, float]]]:
+    """A database (DATABASE_URL's server, else an embedded PostgreSQL in `tmp`) loaded with
+    `incidents`, and an embedded broker with the topics: (dsn, bootstrap, load timings). The
+    reporting benchmarks all start from this data set."""
+    server = None
+    if os.environ.get("DATABASE_URL"):
+        dsn = asyncio.run(create_database(os.environ["DATABASE_URL"], prefix=prefix))
+    else:
+        server = EmbeddedPostgres(tmp)
+        dsn = server.start()
+    broker = EmbeddedBroker(tmp)
+    try:
+        bootstrap = broker.start()
+        asyncio.run(ensure_topics(bootstrap, partitions=1))
+        print(f"loading {incidents:,} incidents…", flush=True)
+        timings = asyncio.run(load(dsn, count=incidents))
+        yield dsn, bootstrap, timings
+    finally:
+        broker.stop()
+        if server is not None:
+            server.stop()
 
 
 # What an aggregator batch does to the counters: an upsert of many keys (here 500 keys of today).

@@ -27,12 +27,8 @@ from typing import Any
 import asyncpg
 import httpx
 
-from bench.reporting import load, vacuum, wait_for_rollups
-from tests.support.infra import create_database
+from bench.reporting import loaded_data, vacuum, wait_for_rollups
 from tests.support.services import service_process
-from vigie.platform.kafka import ensure_topics
-from vigie_devtools.broker import EmbeddedBroker
-from vigie_devtools.postgres import EmbeddedPostgres
 
 TARGET_S = 2.0
 QPVS = 6
@@ -122,41 +118,32 @@ def main() -> int:
     parser.add_argument("--commune", help="territory id (default: the busiest with 6 QPVs)")
     args = parser.parse_args()
     token = secrets.token_urlsafe(24)
-    with tempfile.TemporaryDirectory(prefix="vigie-bench-situation-") as tmp:
-        server = None
-        if os.environ.get("DATABASE_URL"):
-            dsn = asyncio.run(create_database(os.environ["DATABASE_URL"], prefix="bench_sit"))
-        else:
-            server = EmbeddedPostgres(Path(tmp))
-            dsn = server.start()
-        broker = EmbeddedBroker(Path(tmp))
-        try:
-            bootstrap = broker.start()
-            asyncio.run(ensure_topics(bootstrap, partitions=1))
-            print(f"loading {args.incidents:,} incidents…", flush=True)
-            timings = asyncio.run(load(dsn, count=args.incidents))
-            print("load: " + ", ".join(f"{k} {v:.1f} s" for k, v in timings.items()), flush=True)
-            env = {
-                "DATABASE_URL": dsn,
-                "KAFKA_BOOTSTRAP_SERVERS": bootstrap,
-                "VIGIE_ADMIN_TOKEN": token,
-                "VIGIE_ALERTS_URL": "http://127.0.0.1:9",
+    with (
+        tempfile.TemporaryDirectory(prefix="vigie-bench-situation-") as tmp,
+        loaded_data(Path(tmp), incidents=args.incidents, prefix="bench_sit") as (
+            dsn,
+            bootstrap,
+            timings,
+        ),
+    ):
+        print("load: " + ", ".join(f"{k} {v:.1f} s" for k, v in timings.items()), flush=True)
+        env = {
+            "DATABASE_URL": dsn,
+            "KAFKA_BOOTSTRAP_SERVERS": bootstrap,
+            "VIGIE_ADMIN_TOKEN": token,
+            "VIGIE_ALERTS_URL": "http://127.0.0.1:9",
+        }
+        with service_process("reporting", env=env, log_dir=Path(tmp) / "logs") as url:
+            asyncio.run(wait_for_rollups(dsn))
+            asyncio.run(vacuum(dsn))
+            place = asyncio.run(commune(dsn, args.commune))
+            paths = {
+                "baseline: shared summary (JSON)": f"/v1/shared/territories/{place[0]}/summary",
+                "situation report (PDF)": f"/v1/shared/territories/{place[0]}/report.pdf",
             }
-            with service_process("reporting", env=env, log_dir=Path(tmp) / "logs") as url:
-                asyncio.run(wait_for_rollups(dsn))
-                asyncio.run(vacuum(dsn))
-                place = asyncio.run(commune(dsn, args.commune))
-                paths = {
-                    "baseline: shared summary (JSON)": f"/v1/shared/territories/{place[0]}/summary",
-                    "situation report (PDF)": f"/v1/shared/territories/{place[0]}/report.pdf",
-                }
-                results = asyncio.run(measure(url, paths, token=token, requests=args.requests))
-                load_avg = " ".join(f"{v:.1f}" for v in os.getloadavg())
-                ok = report(results, place=place, load_avg=load_avg)
-        finally:
-            broker.stop()
-            if server is not None:
-                server.stop()
+            results = asyncio.run(measure(url, paths, token=token, requests=args.requests))
+            load_avg = " ".join(f"{v:.1f}" for v in os.getloadavg())
+            ok = report(results, place=place, load_avg=load_avg)
     return 0 if ok else 1
 
 
